@@ -1,0 +1,2 @@
+//! physrc-esn (under construction).
+#![deny(missing_docs)]

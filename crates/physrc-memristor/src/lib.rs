@@ -1,0 +1,2 @@
+//! physrc-memristor (under construction).
+#![deny(missing_docs)]

@@ -1,0 +1,2 @@
+//! physrc-nanomagnet (under construction).
+#![deny(missing_docs)]

@@ -1,0 +1,2 @@
+//! physrc-oscillator (under construction).
+#![deny(missing_docs)]

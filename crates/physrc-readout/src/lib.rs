@@ -1,0 +1,2 @@
+//! physrc-readout (under construction).
+#![deny(missing_docs)]

@@ -1,0 +1,2 @@
+//! physrc-tasks (under construction).
+#![deny(missing_docs)]

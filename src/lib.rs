@@ -1,0 +1,2 @@
+//! physrc facade.
+#![deny(missing_docs)]
