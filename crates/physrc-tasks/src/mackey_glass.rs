@@ -18,8 +18,8 @@ const MAX_DELAY_STEPS: usize = 10_000_000;
 /// dx/dt = a·x(t−τ) / (1 + x(t−τ)ⁿ) − b·x(t),   a = 0.2, b = 0.1, n = 10, τ = 17, x0 = 1.2
 /// ```
 ///
-/// With τ = 17 the attractor is chaotic (low-dimensional, largest Lyapunov exponent about
-/// 0.006–0.009 per time unit), so the task measures how well a reservoir learns a smooth
+/// With τ = 17 the attractor is chaotic (low-dimensional, largest Lyapunov exponent of
+/// order 10⁻² per time unit, Farmer 1982), so the task measures how well a reservoir learns a smooth
 /// chaotic flow: `t + k` prediction (Stenning et al. 2024 use k = 1, 3, 5, 7, 9, 11) and,
 /// by feeding the prediction back, free-running generation.
 ///
@@ -253,7 +253,7 @@ mod tests {
     #[test]
     fn converged_against_a_ten_times_finer_step() {
         // RK4 is fourth order, so dt = 0.1 and dt = 0.01 must agree closely on the first
-        // samples after the 1000-unit transient, before chaos (λ ≈ 0.006–0.009 per unit)
+        // samples after the 1000-unit transient, before chaos (λ of order 10⁻² per unit)
         // amplifies the difference.
         let coarse = MackeyGlass::default();
         let fine = MackeyGlass {

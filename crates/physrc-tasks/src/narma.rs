@@ -85,6 +85,9 @@ pub enum NarmaForm {
 ///
 /// [`NarmaForm::Auto`] (the default) uses the standard form up to order
 /// [`MAX_STANDARD_ORDER`] and tanh above it.
+///
+/// A longer request extends the same sequence, except that an escape repaired within
+/// `100 + 10·n` steps after the end of the shorter one may have redrawn its last inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Narma {

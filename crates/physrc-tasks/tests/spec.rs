@@ -292,9 +292,15 @@ fn same_seed_same_data_different_seed_different_data() {
 
 #[test]
 fn a_prefix_is_stable_under_a_longer_request() {
-    // Longer runs extend the same sequence (for tasks without whole-sequence statistics),
-    // so a train/test split does not change the training data.
-    for kind in ["narma10", "henon-zhong", "sine-square", "memory-capacity"] {
+    // Longer runs extend the same sequence, so a train/test split does not change the
+    // training data. (NARMA: unless an escape right after the shorter end is repaired.)
+    for kind in [
+        "narma10",
+        "henon-zhong",
+        "sine-square",
+        "channel-equalization",
+        "memory-capacity",
+    ] {
         let short = seeded(kind, 4).generate(1_000).unwrap();
         let long = seeded(kind, 4).generate(3_000).unwrap();
         assert_eq!(
