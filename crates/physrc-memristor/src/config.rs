@@ -1,0 +1,157 @@
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::{
+    DuParams, HpParams, MemristorError, MemristorReservoir, ModelParams, ReservoirParams,
+    VteamParams, ZhongParams,
+};
+
+/// Which device model a reservoir uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    /// Zhong et al. 2021 discrete map ([`Zhong2021`](crate::Zhong2021)).
+    Zhong2021,
+    /// Du et al. 2017 WOx model ([`Du2017`](crate::Du2017)).
+    Du2017,
+    /// HP linear ion drift with window and relaxation ([`Hp`](crate::Hp)).
+    Hp,
+    /// VTEAM with relaxation ([`Vteam`](crate::Vteam)).
+    Vteam,
+}
+
+impl Model {
+    /// The name used in config files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Zhong2021 => "zhong2021",
+            Model::Du2017 => "du2017",
+            Model::Hp => "hp",
+            Model::Vteam => "vteam",
+        }
+    }
+}
+
+/// The `[substrate]` table of a run config for `kind = "memristor"` (without `kind`).
+///
+/// ```toml
+/// [substrate]
+/// kind = "memristor"
+/// model = "zhong2021"      # "zhong2021" | "du2017" | "hp" | "vteam"
+/// devices = 25             # N
+/// virtual_nodes = 4        # M, mask length
+/// v_min = 0.0              # V at masked input −1
+/// v_max = 2.5              # V at masked input +1
+/// pulse_width = 4e-6       # s, optional (model default)
+/// gap = 0.0                # s at 0 V after each pulse, optional (model default)
+/// variation = 0.0          # relative std of device parameters, optional
+/// read_noise = 0.0         # relative std of each current read, optional
+/// seed = 0                 # optional
+///
+/// [substrate.zhong2021]    # optional overrides of the model's parameters
+/// v_limit = 3.0
+/// ```
+///
+/// Only the table of the selected model may be given; each accepts the fields of the model's
+/// parameter struct ([`ZhongParams`], [`DuParams`], [`HpParams`], [`VteamParams`]), every one
+/// optional with the published value as default.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemristorConfig {
+    /// Device model.
+    pub model: Model,
+    /// Number of parallel devices `N`.
+    pub devices: usize,
+    /// Mask length `M` (virtual nodes per device).
+    pub virtual_nodes: usize,
+    /// Voltage at masked input −1, V.
+    pub v_min: f64,
+    /// Voltage at masked input +1, V.
+    pub v_max: f64,
+    /// Pulse width, s; default [`ModelParams::default_pulse_width`].
+    #[serde(default)]
+    pub pulse_width: Option<f64>,
+    /// Zero-bias gap after each pulse, s; default [`ModelParams::default_gap`].
+    #[serde(default)]
+    pub gap: Option<f64>,
+    /// Relative standard deviation of device-to-device parameter spread.
+    #[serde(default)]
+    pub variation: f64,
+    /// Relative standard deviation of the read noise.
+    #[serde(default)]
+    pub read_noise: f64,
+    /// Seed of masks, variation and noise.
+    #[serde(default)]
+    pub seed: u64,
+    /// Overrides of the Zhong et al. 2021 parameters.
+    #[serde(default)]
+    pub zhong2021: Option<ZhongParams>,
+    /// Overrides of the Du et al. 2017 parameters.
+    #[serde(default)]
+    pub du2017: Option<DuParams>,
+    /// Overrides of the HP model's parameters.
+    #[serde(default)]
+    pub hp: Option<HpParams>,
+    /// Overrides of the VTEAM model's parameters.
+    #[serde(default)]
+    pub vteam: Option<VteamParams>,
+}
+
+impl MemristorConfig {
+    /// The model parameters: the selected model's table, or its published defaults.
+    ///
+    /// # Errors
+    ///
+    /// [`MemristorError::TableForOtherModel`] when a table of another model is present.
+    pub fn model_params(&self) -> Result<ModelParams, MemristorError> {
+        let model = self.model.name();
+        let others = [
+            ("zhong2021", self.zhong2021.is_some()),
+            ("du2017", self.du2017.is_some()),
+            ("hp", self.hp.is_some()),
+            ("vteam", self.vteam.is_some()),
+        ];
+        if let Some((table, _)) = others.iter().find(|(t, given)| *given && *t != model) {
+            return Err(MemristorError::TableForOtherModel { table, model });
+        }
+        Ok(match self.model {
+            Model::Zhong2021 => ModelParams::Zhong2021(self.zhong2021.unwrap_or_default()),
+            Model::Du2017 => ModelParams::Du2017(self.du2017.unwrap_or_default()),
+            Model::Hp => ModelParams::Hp(self.hp.unwrap_or_default()),
+            Model::Vteam => ModelParams::Vteam(self.vteam.unwrap_or_default()),
+        })
+    }
+
+    /// Builds the reservoir for inputs of dimension `input_dim`.
+    ///
+    /// `base_dir` is accepted for uniformity with the other substrates; this config refers to
+    /// no files. For `input_dim > 1` each device gets an `M × d` mask and sees the mean
+    /// `J = (1/d)·Σ mask·u` (see [`MemristorReservoir`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`model_params`](Self::model_params) and [`MemristorReservoir::new`].
+    pub fn build(
+        &self,
+        _base_dir: &Path,
+        input_dim: usize,
+    ) -> Result<MemristorReservoir, MemristorError> {
+        let model = self.model_params()?;
+        MemristorReservoir::new(ReservoirParams {
+            devices: self.devices,
+            virtual_nodes: self.virtual_nodes,
+            input_dim,
+            v_min: self.v_min,
+            v_max: self.v_max,
+            pulse_width: self
+                .pulse_width
+                .unwrap_or_else(|| model.default_pulse_width()),
+            gap: self.gap.unwrap_or_else(|| model.default_gap()),
+            variation: self.variation,
+            read_noise: self.read_noise,
+            seed: self.seed,
+            model,
+        })
+    }
+}
