@@ -1,0 +1,567 @@
+//! The only place that talks to faer: Gram accumulation, the ridge solve with its fallback, and
+//! the symmetric eigendecomposition. Everything else in the crate sees ndarray.
+
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
+use faer::{Accum, Mat, MatRef, Par};
+use ndarray::{Array1, Array2, ArrayView2};
+
+use crate::error::ReadoutError;
+
+/// Rows per block when streaming data through the Gram product.
+///
+/// Each block is copied (shifted) into a column-major buffer, which faer's kernel multiplies
+/// faster than the row-major original, and which keeps the scratch memory at
+/// `GRAM_BLOCK × n_features` whatever the number of samples. The block size is a constant, not
+/// a function of the thread count, so the summation order — and hence every bit of the result —
+/// does not depend on how many threads run.
+pub(crate) const GRAM_BLOCK: usize = 2048;
+
+/// Below this many multiply–adds a product runs on the calling thread: spawning costs more.
+const PAR_THRESHOLD: usize = 1 << 22;
+
+/// Chooses faer's parallelism for a product of about `work` multiply–adds.
+///
+/// faer's parallel kernels split the output into tiles and never split the reduction
+/// dimension across threads, so the result is the same bits for any thread count (checked by
+/// the `bit_identical_across_thread_counts` tests).
+pub(crate) fn par_for(work: usize) -> Par {
+    if work >= PAR_THRESHOLD && rayon::current_num_threads() > 1 {
+        Par::rayon(0)
+    } else {
+        Par::Seq
+    }
+}
+
+/// Returns the first non-finite element of `a` as an error.
+pub(crate) fn check_finite(what: &'static str, a: ArrayView2<'_, f64>) -> Result<(), ReadoutError> {
+    if a.iter().all(|v| v.is_finite()) {
+        return Ok(());
+    }
+    let ((row, col), value) = a
+        .indexed_iter()
+        .find(|(_, v)| !v.is_finite())
+        .map(|(i, v)| (i, *v))
+        .unwrap_or(((0, 0), f64::NAN));
+    Err(ReadoutError::NonFinite {
+        what,
+        row,
+        col,
+        value,
+    })
+}
+
+/// Returns the first non-finite element of a slice as an error.
+pub(crate) fn check_finite_slice(what: &'static str, a: &[f64]) -> Result<(), ReadoutError> {
+    match a.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(ReadoutError::NonFinite {
+            what,
+            row: i,
+            col: 0,
+            value: a[i],
+        }),
+    }
+}
+
+/// Column means of `a` (which has at least one row).
+pub(crate) fn column_means(a: ArrayView2<'_, f64>) -> Vec<f64> {
+    let n = a.nrows() as f64;
+    let mut s = vec![0.0; a.ncols()];
+    for row in a.rows() {
+        for (acc, v) in s.iter_mut().zip(row.iter()) {
+            *acc += *v;
+        }
+    }
+    s.iter_mut().for_each(|v| *v /= n);
+    s
+}
+
+/// Copies rows of `src` minus `shift` into the column-major buffer `dst` (leading dimension
+/// `src.nrows()`).
+///
+/// The copy walks 64-column tiles so both the contiguous reads of the row-major source and the
+/// strided writes stay in cache.
+pub(crate) fn copy_shifted_colmajor(src: ArrayView2<'_, f64>, shift: &[f64], dst: &mut [f64]) {
+    let (m, n) = src.dim();
+    debug_assert!(dst.len() >= m * n);
+    const TILE: usize = 64;
+    if let Some(s) = src.as_slice() {
+        for j0 in (0..n).step_by(TILE) {
+            let j1 = (j0 + TILE).min(n);
+            for i in 0..m {
+                let row = &s[i * n + j0..i * n + j1];
+                for (jj, v) in row.iter().enumerate() {
+                    let j = j0 + jj;
+                    dst[j * m + i] = *v - shift[j];
+                }
+            }
+        }
+    } else {
+        for ((i, j), v) in src.indexed_iter() {
+            dst[j * m + i] = *v - shift[j];
+        }
+    }
+}
+
+/// Adds `aᵀa` into the lower triangle of `g`, computing only that half.
+pub(crate) fn gram_lower_add(g: &mut Mat<f64>, a: MatRef<'_, f64>) {
+    let n = a.ncols();
+    let par = par_for(a.nrows() * n * n / 2);
+    tri_matmul(
+        g.as_mut(),
+        BlockStructure::TriangularLower,
+        Accum::Add,
+        a.transpose(),
+        BlockStructure::Rectangular,
+        a,
+        BlockStructure::Rectangular,
+        1.0,
+        par,
+    );
+}
+
+/// Adds `aᵀb` into `c`.
+pub(crate) fn cross_add(c: &mut Mat<f64>, a: MatRef<'_, f64>, b: MatRef<'_, f64>) {
+    let par = par_for(a.nrows() * a.ncols() * b.ncols());
+    matmul(c.as_mut(), Accum::Add, a.transpose(), b, 1.0, par);
+}
+
+/// `a · b` as a new matrix.
+pub(crate) fn mul(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
+    let mut c = Mat::zeros(a.nrows(), b.ncols());
+    let par = par_for(a.nrows() * a.ncols() * b.ncols());
+    matmul(c.as_mut(), Accum::Replace, a, b, 1.0, par);
+    c
+}
+
+/// `aᵀ · b` as a new matrix.
+pub(crate) fn mul_tn(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> Mat<f64> {
+    mul(a.transpose(), b)
+}
+
+/// Copies a faer matrix into a standard-layout ndarray array.
+pub(crate) fn to_array(m: MatRef<'_, f64>) -> Array2<f64> {
+    Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)])
+}
+
+/// Copies an ndarray view into a faer matrix.
+pub(crate) fn to_mat(a: ArrayView2<'_, f64>) -> Mat<f64> {
+    Mat::from_fn(a.nrows(), a.ncols(), |i, j| a[[i, j]])
+}
+
+/// Fills the strict upper triangle of `g` from its lower triangle.
+pub(crate) fn symmetrize_from_lower(g: &mut Mat<f64>) {
+    let n = g.nrows();
+    for j in 0..n {
+        for i in 0..j {
+            g[(i, j)] = g[(j, i)];
+        }
+    }
+}
+
+/// Eigenvalues (ascending) and eigenvectors of the symmetric matrix whose lower triangle is `g`.
+///
+/// # Errors
+///
+/// [`ReadoutError::Diverged`] if the matrix holds non-finite values or the iteration does not
+/// converge.
+pub(crate) fn sym_eigen(g: MatRef<'_, f64>) -> Result<(Vec<f64>, Mat<f64>), ReadoutError> {
+    use faer::linalg::evd::{ComputeEigenvectors, self_adjoint_evd, self_adjoint_evd_scratch};
+    let n = g.nrows();
+    for j in 0..n {
+        for i in j..n {
+            if !g[(i, j)].is_finite() {
+                return Err(ReadoutError::Diverged(
+                    "the gram matrix holds non-finite values (the data overflowed)".into(),
+                ));
+            }
+        }
+    }
+    let mut u = Mat::<f64>::zeros(n, n);
+    let mut s = faer::diag::Diag::<f64>::zeros(n);
+    // A whole eigendecomposition is O(n³) with a large constant; worth threads from small sizes.
+    let par = par_for(n * n * n);
+    let mut mem = MemBuffer::new(self_adjoint_evd_scratch::<f64>(
+        n,
+        ComputeEigenvectors::Yes,
+        par,
+        Default::default(),
+    ));
+    self_adjoint_evd(
+        g,
+        s.as_mut(),
+        Some(u.as_mut()),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .map_err(|_| {
+        ReadoutError::Diverged(
+            "the symmetric eigendecomposition of the gram matrix did not converge".into(),
+        )
+    })?;
+    let vals: Vec<f64> = (0..n).map(|i| s[i]).collect();
+    if vals.iter().any(|v| !v.is_finite()) {
+        return Err(ReadoutError::Diverged(
+            "the eigendecomposition of the gram matrix produced non-finite values".into(),
+        ));
+    }
+    Ok((vals, u))
+}
+
+/// The cut below which `λ + α` counts as zero in a pseudo-inverse: relative to the largest
+/// eigenvalue, at the usual `n · ε` level of rounding in the Gram matrix.
+pub(crate) fn pinv_tolerance(eigvals: &[f64]) -> f64 {
+    let max = eigvals.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    max * eigvals.len().max(1) as f64 * f64::EPSILON
+}
+
+/// The filter factors `1 / (λ + α)` of a ridge solve, with zero where `λ + α` is below the
+/// pseudo-inverse tolerance (negative rounding noise in λ is clamped to zero first).
+pub(crate) fn ridge_filter(eigvals: &[f64], alpha: f64, tol: f64) -> Vec<f64> {
+    eigvals
+        .iter()
+        .map(|&l| {
+            let d = l.max(0.0) + alpha;
+            if d > tol { 1.0 / d } else { 0.0 }
+        })
+        .collect()
+}
+
+/// `V · diag(f) · C`, the ridge weights from an eigendecomposition with `C = Vᵀ B`.
+pub(crate) fn weights_from_eigen(v: MatRef<'_, f64>, filter: &[f64], c: MatRef<'_, f64>) -> Mat<f64> {
+    let scaled = Mat::from_fn(c.nrows(), c.ncols(), |i, j| filter[i] * c[(i, j)]);
+    mul(v, scaled.as_ref())
+}
+
+/// How a ridge system was solved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SolveMethod {
+    /// Cholesky factorisation of `G + αI`.
+    Cholesky,
+    /// Eigendecomposition pseudo-inverse, after Cholesky failed or was too ill-conditioned.
+    EigenFallback,
+}
+
+/// Solves `(G + αI) W = B` where `g` holds `G` in its lower triangle.
+///
+/// Cholesky first. If it fails (not positive definite) or its pivots show the system is
+/// singular to working precision (smallest pivot² below `n · ε` times the largest diagonal),
+/// falls back to the pseudo-inverse through a symmetric eigendecomposition, which gives the
+/// minimum-norm solution on the numerically null directions instead of amplified rounding.
+///
+/// # Errors
+///
+/// [`ReadoutError::Diverged`] if even the fallback fails or yields non-finite weights.
+pub(crate) fn solve_ridge(
+    g: MatRef<'_, f64>,
+    b: MatRef<'_, f64>,
+    alpha: f64,
+) -> Result<(Mat<f64>, SolveMethod), ReadoutError> {
+    use faer::linalg::cholesky::llt::{factor, solve};
+    let n = g.nrows();
+    if n == 0 {
+        return Ok((Mat::zeros(0, b.ncols()), SolveMethod::Cholesky));
+    }
+    let mut a = Mat::<f64>::zeros(n, n);
+    a.copy_from_triangular_lower(g);
+    let mut max_diag = 0.0_f64;
+    for i in 0..n {
+        a[(i, i)] += alpha;
+        max_diag = max_diag.max(a[(i, i)].abs());
+    }
+    let all_finite = (0..n).all(|j| (j..n).all(|i| a[(i, j)].is_finite()));
+    if all_finite {
+        let par = par_for(n * n * n / 3);
+        let mut mem = MemBuffer::new(factor::cholesky_in_place_scratch::<f64>(
+            n,
+            par,
+            Default::default(),
+        ));
+        let ok = factor::cholesky_in_place(
+            a.as_mut(),
+            Default::default(),
+            par,
+            MemStack::new(&mut mem),
+            Default::default(),
+        )
+        .is_ok();
+        if ok {
+            let min_pivot = (0..n).fold(f64::INFINITY, |m, i| m.min(a[(i, i)]));
+            let well_posed = min_pivot * min_pivot > n as f64 * f64::EPSILON * max_diag;
+            if well_posed {
+                let mut w = b.to_owned();
+                let par = par_for(n * n * b.ncols());
+                let mut mem =
+                    MemBuffer::new(solve::solve_in_place_scratch::<f64>(n, b.ncols(), par));
+                solve::solve_in_place(a.as_ref(), w.as_mut(), par, MemStack::new(&mut mem));
+                if all_finite_mat(w.as_ref()) {
+                    return Ok((w, SolveMethod::Cholesky));
+                }
+            }
+        }
+    }
+    let (vals, v) = sym_eigen(g)?;
+    let tol = pinv_tolerance(&vals);
+    let filter = ridge_filter(&vals, alpha, tol);
+    let c = mul_tn(v.as_ref(), b);
+    let w = weights_from_eigen(v.as_ref(), &filter, c.as_ref());
+    if !all_finite_mat(w.as_ref()) {
+        return Err(ReadoutError::Diverged(
+            "the ridge system is singular: even the eigendecomposition fallback gave non-finite weights"
+                .into(),
+        ));
+    }
+    Ok((w, SolveMethod::EigenFallback))
+}
+
+pub(crate) fn all_finite_mat(m: MatRef<'_, f64>) -> bool {
+    (0..m.ncols()).all(|j| (0..m.nrows()).all(|i| m[(i, j)].is_finite()))
+}
+
+/// Sufficient statistics of a ridge fit, accumulated block by block around a shift.
+///
+/// With `s`, `t` the shifts of `x` and `y`, it holds `n`, `Σ(x−s)`, `Σ(y−t)`, the lower half of
+/// `Σ(x−s)(x−s)ᵀ`, `Σ(x−s)(y−t)ᵀ` and the diagonal of `Σ(y−t)(y−t)ᵀ`. The centred statistics
+/// follow exactly, e.g. `Σ(x−x̄)(x−x̄)ᵀ = Σ(x−s)(x−s)ᵀ − n·d·dᵀ` with `d = Σ(x−s)/n`; the
+/// correction is small when `s` is near the mean, so nothing large cancels. Without an
+/// intercept the shifts are zero and nothing is centred.
+#[derive(Debug, Clone)]
+pub(crate) struct Moments {
+    pub(crate) n_features: usize,
+    pub(crate) n_outputs: usize,
+    pub(crate) centre: bool,
+    pub(crate) n: usize,
+    pub(crate) shift_x: Option<Vec<f64>>,
+    pub(crate) shift_y: Option<Vec<f64>>,
+    pub(crate) sx: Vec<f64>,
+    pub(crate) sy: Vec<f64>,
+    pub(crate) gxx: Mat<f64>,
+    pub(crate) gxy: Mat<f64>,
+    pub(crate) syy: Vec<f64>,
+}
+
+/// Centred statistics ready for a solve.
+#[derive(Debug, Clone)]
+pub(crate) struct Centred {
+    pub(crate) n: usize,
+    pub(crate) mean_x: Vec<f64>,
+    pub(crate) mean_y: Vec<f64>,
+    /// Lower triangle of `Xcᵀ Xc` (the upper triangle is not meaningful).
+    pub(crate) g: Mat<f64>,
+    /// `Xcᵀ Yc`.
+    pub(crate) b: Mat<f64>,
+    /// Diagonal of `Ycᵀ Yc`.
+    pub(crate) syy: Vec<f64>,
+}
+
+impl Moments {
+    pub(crate) fn new(n_features: usize, n_outputs: usize, centre: bool) -> Self {
+        Moments {
+            n_features,
+            n_outputs,
+            centre,
+            n: 0,
+            shift_x: None,
+            shift_y: None,
+            sx: vec![0.0; n_features],
+            sy: vec![0.0; n_outputs],
+            gxx: Mat::zeros(n_features, n_features),
+            gxy: Mat::zeros(n_features, n_outputs),
+            syy: vec![0.0; n_outputs],
+        }
+    }
+
+    /// Fixes the shifts before any data arrives (a one-shot fit shifts by the exact means).
+    pub(crate) fn with_shift(mut self, shift_x: Vec<f64>, shift_y: Vec<f64>) -> Self {
+        if self.centre {
+            self.shift_x = Some(shift_x);
+            self.shift_y = Some(shift_y);
+        }
+        self
+    }
+
+    /// Checks shapes and finiteness of one chunk.
+    pub(crate) fn validate(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView2<'_, f64>,
+    ) -> Result<(), ReadoutError> {
+        if x.ncols() != self.n_features {
+            return Err(ReadoutError::ShapeMismatch {
+                left: "x",
+                left_shape: x.shape().to_vec(),
+                right: "the readout",
+                right_shape: vec![self.n_features, self.n_outputs],
+                rule: "x must have one column per feature",
+            });
+        }
+        if y.ncols() != self.n_outputs {
+            return Err(ReadoutError::ShapeMismatch {
+                left: "y",
+                left_shape: y.shape().to_vec(),
+                right: "the readout",
+                right_shape: vec![self.n_features, self.n_outputs],
+                rule: "y must have one column per output",
+            });
+        }
+        if x.nrows() != y.nrows() {
+            return Err(ReadoutError::shape(
+                "x",
+                x.shape(),
+                "y",
+                y.shape(),
+                "row counts must agree",
+            ));
+        }
+        check_finite("x", x)?;
+        check_finite("y", y)
+    }
+
+    /// Adds a validated chunk of rows.
+    pub(crate) fn update_unchecked(&mut self, x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) {
+        let rows = x.nrows();
+        if rows == 0 {
+            return;
+        }
+        let (nf, nq) = (self.n_features, self.n_outputs);
+        if self.shift_x.is_none() {
+            // The first chunk's mean is the shift: close to the final mean for stationary
+            // data, so the centring correction stays small (zero without an intercept).
+            if self.centre {
+                self.shift_x = Some(column_means(x));
+                self.shift_y = Some(column_means(y));
+            } else {
+                self.shift_x = Some(vec![0.0; nf]);
+                self.shift_y = Some(vec![0.0; nq]);
+            }
+        }
+        let block = rows.min(GRAM_BLOCK);
+        let mut bx = vec![0.0; block * nf];
+        let mut by = vec![0.0; block * nq];
+        let mut r = 0;
+        while r < rows {
+            let m = (rows - r).min(GRAM_BLOCK);
+            let xs = x.slice(ndarray::s![r..r + m, ..]);
+            let ys = y.slice(ndarray::s![r..r + m, ..]);
+            copy_shifted_colmajor(xs, self.shift_x.as_deref().unwrap_or(&[]), &mut bx);
+            copy_shifted_colmajor(ys, self.shift_y.as_deref().unwrap_or(&[]), &mut by);
+            let ax = MatRef::from_column_major_slice(&bx[..m * nf], m, nf);
+            let ay = MatRef::from_column_major_slice(&by[..m * nq], m, nq);
+            for j in 0..nf {
+                self.sx[j] += bx[j * m..(j + 1) * m].iter().sum::<f64>();
+            }
+            for k in 0..nq {
+                let col = &by[k * m..(k + 1) * m];
+                self.sy[k] += col.iter().sum::<f64>();
+                self.syy[k] += col.iter().map(|v| v * v).sum::<f64>();
+            }
+            gram_lower_add(&mut self.gxx, ax);
+            cross_add(&mut self.gxy, ax, ay);
+            self.n += m;
+            r += m;
+        }
+    }
+
+    /// Adds another accumulator's sums (same shifts required; used for k-fold complements).
+    pub(crate) fn add_assign(&mut self, other: &Moments) {
+        self.n += other.n;
+        for (a, b) in self.sx.iter_mut().zip(&other.sx) {
+            *a += *b;
+        }
+        for (a, b) in self.sy.iter_mut().zip(&other.sy) {
+            *a += *b;
+        }
+        for (a, b) in self.syy.iter_mut().zip(&other.syy) {
+            *a += *b;
+        }
+        let nf = self.n_features;
+        for j in 0..nf {
+            for i in j..nf {
+                self.gxx[(i, j)] += other.gxx[(i, j)];
+            }
+        }
+        for j in 0..self.n_outputs {
+            for i in 0..nf {
+                self.gxy[(i, j)] += other.gxy[(i, j)];
+            }
+        }
+        if self.shift_x.is_none() {
+            self.shift_x.clone_from(&other.shift_x);
+            self.shift_y.clone_from(&other.shift_y);
+        }
+    }
+
+    /// The centred statistics.
+    ///
+    /// # Errors
+    ///
+    /// [`ReadoutError::NoSamples`] if nothing was accumulated.
+    pub(crate) fn centred(&self, what: &'static str) -> Result<Centred, ReadoutError> {
+        if self.n == 0 {
+            return Err(ReadoutError::NoSamples { what });
+        }
+        let (nf, nq) = (self.n_features, self.n_outputs);
+        let nn = self.n as f64;
+        let zero_x = vec![0.0; nf];
+        let zero_y = vec![0.0; nq];
+        let sx0 = self.shift_x.as_deref().unwrap_or(&zero_x);
+        let sy0 = self.shift_y.as_deref().unwrap_or(&zero_y);
+        let mut g = self.gxx.clone();
+        let mut b = self.gxy.clone();
+        let mut syy = self.syy.clone();
+        let (mean_x, mean_y) = if self.centre {
+            let d: Vec<f64> = self.sx.iter().map(|v| v / nn).collect();
+            let e: Vec<f64> = self.sy.iter().map(|v| v / nn).collect();
+            for j in 0..nf {
+                for i in j..nf {
+                    g[(i, j)] -= nn * d[i] * d[j];
+                }
+            }
+            for k in 0..nq {
+                for i in 0..nf {
+                    b[(i, k)] -= nn * d[i] * e[k];
+                }
+                syy[k] = (syy[k] - nn * e[k] * e[k]).max(0.0);
+            }
+            (
+                sx0.iter().zip(&d).map(|(s, d)| s + d).collect(),
+                sy0.iter().zip(&e).map(|(s, e)| s + e).collect(),
+            )
+        } else {
+            (zero_x, zero_y)
+        };
+        Ok(Centred {
+            n: self.n,
+            mean_x,
+            mean_y,
+            g,
+            b,
+            syy,
+        })
+    }
+}
+
+impl Centred {
+    /// Ridge weights and intercept for penalty `alpha`.
+    pub(crate) fn solve(&self, alpha: f64) -> Result<(Array2<f64>, Array1<f64>), ReadoutError> {
+        let (w, _) = solve_ridge(self.g.as_ref(), self.b.as_ref(), alpha)?;
+        Ok(self.finish(w.as_ref()))
+    }
+
+    /// Packs weights and the intercept `ȳ − x̄ᵀW` into ndarray.
+    pub(crate) fn finish(&self, w: MatRef<'_, f64>) -> (Array2<f64>, Array1<f64>) {
+        let weights = to_array(w);
+        let mut intercept = Array1::from(self.mean_y.clone());
+        for k in 0..w.ncols() {
+            let mut dot = 0.0;
+            for i in 0..w.nrows() {
+                dot += self.mean_x[i] * w[(i, k)];
+            }
+            intercept[k] -= dot;
+        }
+        (weights, intercept)
+    }
+}

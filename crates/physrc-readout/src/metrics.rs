@@ -1,0 +1,1 @@
+//! Metrics (under construction).
