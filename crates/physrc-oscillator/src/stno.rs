@@ -1,0 +1,454 @@
+//! Spin-torque nano-oscillator (STNO) reservoir: one magnetic tunnel junction, time-multiplexed
+//! into virtual neurons (Torrejon et al., Nature 547, 428 (2017)).
+//!
+//! # Model
+//!
+//! The universal auto-oscillator model (Slavin & Tiberkevich, IEEE Trans. Magn. 45, 1875
+//! (2009)) for the complex oscillation amplitude `c`, power `p = |c|²`:
+//!
+//! ```text
+//! dc/dt = −i ω(p) c − Γ₊(p) c + Γ₋(p) c + f(t)
+//! Γ₊(p) = Γ_G (1 + Q p)          positive (natural) damping, nonlinear through Q
+//! Γ₋(p) = σ I (1 − p)            negative damping from spin-transfer torque, σ = Γ_G / I_th
+//! ⟨f(t) f*(t')⟩ = 2 D δ(t − t'),  D = Γ_G p_T   thermal noise
+//! ```
+//!
+//! so that without noise `dp/dt = −2 [Γ_G (1 + Q p) − σ I (1 − p)] p`, whose stable fixed
+//! point is `p₀ = (ζ − 1)/(ζ + Q)` above threshold (`ζ = I / I_th > 1`) and `p₀ = 0` below it,
+//! approached at the rate `2 Γ_G |ζ − 1|`. With the noise normalised this way, `p_T` is the
+//! mean power at zero current: the ratio of the thermal energy to the mode energy at `p = 1`.
+//!
+//! # Why the frequency term is dropped
+//!
+//! The output is the amplitude `|c|`. The term `−i ω(p) c` only rotates the phase; in the frame
+//! rotating with the accumulated phase, the amplitude obeys the same equation without it, and
+//! the rotated thermal noise has the same (isotropic) statistics. Integrating in that frame gives
+//! the amplitude the same law while avoiding the ~1 ns⁻¹ phase rotation that would otherwise
+//! force sub-nanosecond steps.
+//!
+//! # Integration
+//!
+//! Stochastic Heun (predictor–corrector with the same noise increment for both stages): for
+//! additive noise it converges strongly with order 1, and without noise it is the second-order
+//! Heun method. The step is `θ / substeps`, fixed, so runs are deterministic given the seed.
+//!
+//! # Time multiplexing and drive
+//!
+//! Each normalised input `u ∈ [−1, 1]^d` is held for one frame of `M` virtual nodes of duration
+//! `θ`; during node `i` the junction carries `I_i = I_bias + ΔI · Σ_d mask[i, d] u_d`. The state
+//! is the amplitude `|c|` (or power `p`) at the end of each node. The configuration is rejected
+//! when `|I_bias| + ΔI · max_i Σ_d |mask[i, d]|` exceeds the safe maximum `I_max`, so no input can
+//! push the current past it.
+//!
+//! # Energy (model estimate)
+//!
+//! Joule heating in the junction, `Σ_i I_i² R θ`, summed over all virtual nodes since the last
+//! reset. This is the energy drawn through the device only: it leaves out the input and readout
+//! electronics (current source, rectifier, ADC) and the bias field magnet, which in a lab set-up
+//! dominate.
+
+use ndarray::{Array2, ArrayView2};
+use num_complex::Complex64;
+use physrc_core::{Error, Info, Reservoir, check_input, check_state_len};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use serde::Deserialize;
+
+use crate::OscillatorError;
+use crate::error::{at_least_one, finite, non_negative, positive};
+use crate::mask::{MaskKind, NOISE_STREAM, draw_mask, max_abs_row_sum};
+
+/// The deterministic-plus-thermal dynamics of one STNO's amplitude, in nanoseconds and
+/// milliamperes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StnoModel {
+    gamma_g: f64,
+    q: f64,
+    i_threshold: f64,
+    thermal_power: f64,
+}
+
+impl StnoModel {
+    /// A model with linear damping rate `Γ_G` (per ns), nonlinear damping `Q`, threshold current
+    /// `I_th` (mA) and thermal power `p_T` (dimensionless, 0 switches noise off).
+    ///
+    /// # Errors
+    ///
+    /// [`OscillatorError::InvalidParameter`] when `Γ_G` or `I_th` is not positive, or `Q` or
+    /// `p_T` is negative or non-finite.
+    pub fn new(
+        gamma_g_per_ns: f64,
+        q: f64,
+        i_threshold_ma: f64,
+        thermal_power: f64,
+    ) -> Result<Self, OscillatorError> {
+        Ok(StnoModel {
+            gamma_g: positive("gamma_g_per_ns", gamma_g_per_ns)?,
+            q: non_negative("q", q)?,
+            i_threshold: positive("i_threshold_ma", i_threshold_ma)?,
+            thermal_power: non_negative("thermal_power", thermal_power)?,
+        })
+    }
+
+    /// Supercriticality `ζ = I / I_th`.
+    pub fn supercriticality(&self, i_ma: f64) -> f64 {
+        i_ma / self.i_threshold
+    }
+
+    /// Noise-free steady-state power: `(ζ − 1)/(ζ + Q)` above threshold, 0 at or below it.
+    pub fn steady_power(&self, i_ma: f64) -> f64 {
+        let z = self.supercriticality(i_ma);
+        if z > 1.0 {
+            (z - 1.0) / (z + self.q)
+        } else {
+            0.0
+        }
+    }
+
+    /// Rate at which the noise-free power approaches its steady state once close to it,
+    /// `2 Γ_G |ζ − 1|` per ns (the linearisation of `dp/dt` at the fixed point).
+    pub fn power_relaxation_rate(&self, i_ma: f64) -> f64 {
+        2.0 * self.gamma_g * (self.supercriticality(i_ma) - 1.0).abs()
+    }
+
+    /// The noise-free power equation `dp/dt = −2 [Γ_G (1 + Q p) − σ I (1 − p)] p`, per ns.
+    pub fn power_derivative(&self, p: f64, i_ma: f64) -> f64 {
+        -2.0 * self.net_damping(p, i_ma) * p
+    }
+
+    /// `Γ₊(p) − Γ₋(p)`.
+    fn net_damping(&self, p: f64, i_ma: f64) -> f64 {
+        self.gamma_g * (1.0 + self.q * p) - self.gamma_g * self.supercriticality(i_ma) * (1.0 - p)
+    }
+
+    /// Deterministic drift of the complex amplitude in the rotating frame.
+    pub fn drift(&self, c: Complex64, i_ma: f64) -> Complex64 {
+        c * (-self.net_damping(c.norm_sqr(), i_ma))
+    }
+
+    /// Largest relaxation rate the dynamics can show for currents up to `|i| ≤ i_peak_ma` and
+    /// powers up to 1: bounds the stable step of the explicit integrator.
+    fn stiffness(&self, i_peak_ma: f64) -> f64 {
+        let z = self.supercriticality(i_peak_ma.abs());
+        2.0 * self.gamma_g * (1.0 + self.q + 2.0 * z)
+    }
+
+    /// Mean power the oscillator sits at for a constant current: `p₀` above threshold; below
+    /// it, the thermal equilibrium `p_T / (1 − ζ)` of the linearised dynamics; at threshold,
+    /// `√(p_T / (1 + Q))`. These are mean-field values: they neglect the power fluctuations.
+    pub fn resting_power(&self, i_ma: f64) -> f64 {
+        let z = self.supercriticality(i_ma);
+        if z > 1.0 {
+            self.steady_power(i_ma)
+        } else if z < 1.0 {
+            self.thermal_power / (1.0 - z)
+        } else {
+            // At threshold the linear damping vanishes and the noise balances the nonlinear
+            // term: 2 Γ_G (1 + Q) p² = 2 Γ_G p_T.
+            (self.thermal_power / (1.0 + self.q)).sqrt()
+        }
+    }
+
+    /// Advances `c` by one stochastic Heun step of `dt` ns at current `i_ma`. `rng` draws the
+    /// thermal noise; it is not touched when `p_T = 0`.
+    pub fn advance(&self, c: &mut Complex64, i_ma: f64, dt: f64, rng: &mut ChaCha8Rng) {
+        let noise = if self.thermal_power > 0.0 {
+            // Each quadrature receives variance D dt, so ⟨|ξ|²⟩ = 2 D dt with D = Γ_G p_T.
+            let s = (self.gamma_g * self.thermal_power * dt).sqrt();
+            let a: f64 = StandardNormal.sample(rng);
+            let b: f64 = StandardNormal.sample(rng);
+            Complex64::new(s * a, s * b)
+        } else {
+            Complex64::new(0.0, 0.0)
+        };
+        let f0 = self.drift(*c, i_ma);
+        let pred = *c + f0 * dt + noise;
+        let f1 = self.drift(pred, i_ma);
+        *c = *c + (f0 + f1) * (0.5 * dt) + noise;
+    }
+
+    /// Linear damping rate `Γ_G`, per ns.
+    pub fn gamma_g(&self) -> f64 {
+        self.gamma_g
+    }
+
+    /// Nonlinear damping coefficient `Q`.
+    pub fn q(&self) -> f64 {
+        self.q
+    }
+
+    /// Threshold current `I_th`, mA.
+    pub fn i_threshold(&self) -> f64 {
+        self.i_threshold
+    }
+
+    /// Thermal power `p_T`.
+    pub fn thermal_power(&self) -> f64 {
+        self.thermal_power
+    }
+}
+
+/// What the STNO reservoir reads out at each virtual node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StnoOutput {
+    /// The oscillation amplitude `|c| = √p` (what Torrejon et al. measure through the rectified
+    /// voltage envelope).
+    #[default]
+    Amplitude,
+    /// The power `p = |c|²`.
+    Power,
+}
+
+/// Configuration of an STNO reservoir (`model = "stno"` in the `[substrate]` table).
+///
+/// Units are in the key names: ns, mA, Ω. The defaults are representative orders of magnitude
+/// for a vortex magnetic tunnel junction of a few hundred nm diameter (damping time ~50 ns,
+/// threshold a few mA, tens of Ω); they are assumptions documented in
+/// `docs/physics/oscillator.md`, not values fitted to Torrejon's device.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StnoConfig {
+    /// Linear damping rate `Γ_G`, per ns (default 0.02: a 50 ns damping time).
+    pub gamma_g_per_ns: f64,
+    /// Nonlinear damping coefficient `Q` (default 2).
+    pub q: f64,
+    /// Threshold current `I_th`, mA (default 4).
+    pub i_threshold_ma: f64,
+    /// DC bias current, mA (default 6, so `ζ = 1.5` at rest).
+    pub i_bias_ma: f64,
+    /// Current swing per unit of masked input, mA (default 1.5).
+    pub delta_i_ma: f64,
+    /// Safe maximum current magnitude, mA (default 10). The configuration is rejected if the
+    /// input range can drive past it.
+    pub i_max_ma: f64,
+    /// Thermal power `p_T = k_B T / E₀`, the mean power at zero current (default 1e-4; 0 turns
+    /// noise off).
+    pub thermal_power: f64,
+    /// Junction resistance for the Joule-heating energy estimate, Ω (default 40).
+    pub resistance_ohm: f64,
+    /// Virtual nodes per input sample `M` (default 10).
+    pub virtual_nodes: usize,
+    /// Duration of one virtual node `θ`, ns (default 10).
+    pub theta_ns: f64,
+    /// Integration steps per virtual node (default 10).
+    pub substeps: usize,
+    /// How the `M × d` input mask is drawn; its amplitude is 1 (the current scale is
+    /// `delta_i_ma`).
+    pub mask: MaskKind,
+    /// What is read out at each virtual node.
+    pub output: StnoOutput,
+    /// Seed of the mask (ChaCha8 stream 0) and of the thermal noise (stream 1).
+    pub seed: u64,
+}
+
+impl Default for StnoConfig {
+    fn default() -> Self {
+        StnoConfig {
+            gamma_g_per_ns: 0.02,
+            q: 2.0,
+            i_threshold_ma: 4.0,
+            i_bias_ma: 6.0,
+            delta_i_ma: 1.5,
+            i_max_ma: 10.0,
+            thermal_power: 1e-4,
+            resistance_ohm: 40.0,
+            virtual_nodes: 10,
+            theta_ns: 10.0,
+            substeps: 10,
+            mask: MaskKind::Binary,
+            output: StnoOutput::Amplitude,
+            seed: 0,
+        }
+    }
+}
+
+/// A single STNO, time-multiplexed into `M` virtual neurons.
+#[derive(Debug, Clone)]
+pub struct StnoReservoir {
+    cfg: StnoConfig,
+    model: StnoModel,
+    input_dim: usize,
+    mask: Array2<f64>,
+    dt: f64,
+    c0: Complex64,
+    c: Complex64,
+    rng: ChaCha8Rng,
+    /// Joules per (mA² · ns) through the junction: R · 1e-6 · 1e-9.
+    joule_per_ma2_ns: f64,
+    energy: f64,
+}
+
+impl StnoReservoir {
+    /// Builds the reservoir for `input_dim` input components.
+    ///
+    /// # Errors
+    ///
+    /// [`OscillatorError::InvalidParameter`] for a parameter out of range (naming it), and
+    /// [`OscillatorError::CurrentLimit`] when the input range could drive the current past
+    /// `i_max_ma`.
+    pub fn new(cfg: &StnoConfig, input_dim: usize) -> Result<Self, OscillatorError> {
+        let model = StnoModel::new(
+            cfg.gamma_g_per_ns,
+            cfg.q,
+            cfg.i_threshold_ma,
+            cfg.thermal_power,
+        )?;
+        at_least_one("input_dim", input_dim)?;
+        at_least_one("virtual_nodes", cfg.virtual_nodes)?;
+        at_least_one("substeps", cfg.substeps)?;
+        finite("i_bias_ma", cfg.i_bias_ma)?;
+        non_negative("delta_i_ma", cfg.delta_i_ma)?;
+        positive("i_max_ma", cfg.i_max_ma)?;
+        positive("theta_ns", cfg.theta_ns)?;
+        non_negative("resistance_ohm", cfg.resistance_ohm)?;
+        let mask = draw_mask(cfg.mask, cfg.virtual_nodes, input_dim, 1.0, cfg.seed);
+        let peak = cfg.i_bias_ma.abs() + cfg.delta_i_ma * max_abs_row_sum(&mask);
+        if peak > cfg.i_max_ma {
+            return Err(OscillatorError::CurrentLimit {
+                peak_ma: peak,
+                i_max_ma: cfg.i_max_ma,
+            });
+        }
+        let dt = cfg.theta_ns / cfg.substeps as f64;
+        // Heun is stable for real decay rates with dt·rate ≤ 2; ask for 1 to stay accurate.
+        if dt * model.stiffness(cfg.i_max_ma) > 1.0 {
+            return Err(OscillatorError::param(
+                "substeps",
+                "is too small: theta_ns / substeps must not exceed 1 / (2 Γ_G (1 + Q + 2 i_max_ma / i_threshold_ma))",
+                cfg.substeps,
+            ));
+        }
+        // At reset the junction has been sitting at the bias current: start from the power it
+        // rests at. A residual amplitude of 1e-6 stands in for the thermal fluctuation that seeds
+        // auto-oscillation when noise is switched off (c = 0 is a fixed point of the equation).
+        let p_start = model.resting_power(cfg.i_bias_ma).max(1e-12);
+        let c0 = Complex64::new(p_start.sqrt(), 0.0);
+        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+        rng.set_stream(NOISE_STREAM);
+        Ok(StnoReservoir {
+            cfg: cfg.clone(),
+            model,
+            input_dim,
+            mask,
+            dt,
+            c0,
+            c: c0,
+            rng,
+            joule_per_ma2_ns: cfg.resistance_ohm * 1e-15,
+            energy: 0.0,
+        })
+    }
+
+    /// The underlying device model.
+    pub fn model(&self) -> &StnoModel {
+        &self.model
+    }
+
+    /// The `M × d` input mask.
+    pub fn mask(&self) -> ArrayView2<'_, f64> {
+        self.mask.view()
+    }
+
+    /// The configuration this reservoir was built from.
+    pub fn config(&self) -> &StnoConfig {
+        &self.cfg
+    }
+
+    /// The current oscillation power `p = |c|²`.
+    pub fn power(&self) -> f64 {
+        self.c.norm_sqr()
+    }
+
+    /// Junction current during virtual node `node` for a (validated) input.
+    fn current(&self, node: usize, input: &[f64]) -> f64 {
+        let drive: f64 = self
+            .mask
+            .row(node)
+            .iter()
+            .zip(input)
+            .map(|(m, u)| m * u)
+            .sum();
+        self.cfg.i_bias_ma + self.cfg.delta_i_ma * drive
+    }
+
+    fn step_inner(&mut self, input: &[f64], out: &mut [f64]) -> Result<(), OscillatorError> {
+        check_input(input, self.input_dim)?;
+        check_state_len(out, self.cfg.virtual_nodes)?;
+        let (c_old, rng_old, e_old) = (self.c, self.rng.clone(), self.energy);
+        for node in 0..self.cfg.virtual_nodes {
+            let i = self.current(node, input);
+            for _ in 0..self.cfg.substeps {
+                self.model.advance(&mut self.c, i, self.dt, &mut self.rng);
+            }
+            let p = self.c.norm_sqr();
+            out[node] = match self.cfg.output {
+                StnoOutput::Amplitude => p.sqrt(),
+                StnoOutput::Power => p,
+            };
+            self.energy += i * i * self.cfg.theta_ns * self.joule_per_ma2_ns;
+        }
+        if !(self.c.re.is_finite() && self.c.im.is_finite()) {
+            self.c = c_old;
+            self.rng = rng_old;
+            self.energy = e_old;
+            return Err(OscillatorError::Diverged {
+                model: "stno",
+                detail: "the oscillation amplitude became non-finite".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Reservoir for StnoReservoir {
+    fn input_dim(&self) -> usize {
+        self.input_dim
+    }
+
+    fn state_dim(&self) -> usize {
+        self.cfg.virtual_nodes
+    }
+
+    fn reset(&mut self) -> Result<(), Error> {
+        self.c = self.c0;
+        self.rng = ChaCha8Rng::seed_from_u64(self.cfg.seed);
+        self.rng.set_stream(NOISE_STREAM);
+        self.energy = 0.0;
+        Ok(())
+    }
+
+    fn step(&mut self, input: &[f64], state_out: &mut [f64]) -> Result<(), Error> {
+        Ok(self.step_inner(input, state_out)?)
+    }
+
+    fn info(&self) -> Info {
+        let c = &self.cfg;
+        Info::new("oscillator")
+            .with("model", "stno")
+            .with("gamma_g_per_ns", c.gamma_g_per_ns)
+            .with("q", c.q)
+            .with("i_threshold_ma", c.i_threshold_ma)
+            .with("i_bias_ma", c.i_bias_ma)
+            .with("delta_i_ma", c.delta_i_ma)
+            .with("i_max_ma", c.i_max_ma)
+            .with("thermal_power", c.thermal_power)
+            .with("resistance_ohm", c.resistance_ohm)
+            .with("virtual_nodes", c.virtual_nodes)
+            .with("theta_ns", c.theta_ns)
+            .with("substeps", c.substeps)
+            .with(
+                "output",
+                match c.output {
+                    StnoOutput::Amplitude => "amplitude",
+                    StnoOutput::Power => "power",
+                },
+            )
+            .with("seed", c.seed)
+    }
+
+    fn energy(&self) -> Option<f64> {
+        Some(self.energy)
+    }
+}
