@@ -152,7 +152,10 @@ mod tests {
             e.to_string(),
             "x has shape [10, 3] but y has shape [9, 1]: row counts must agree"
         );
-        assert_eq!(ReadoutError::InvalidAlpha(-1.0).kind(), ErrorKind::InvalidParameter);
+        assert_eq!(
+            ReadoutError::InvalidAlpha(-1.0).kind(),
+            ErrorKind::InvalidParameter
+        );
         assert_eq!(
             ReadoutError::NoSamples { what: "ridge" }.kind(),
             ErrorKind::NotFitted

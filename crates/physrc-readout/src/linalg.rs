@@ -146,21 +146,6 @@ pub(crate) fn to_array(m: MatRef<'_, f64>) -> Array2<f64> {
     Array2::from_shape_fn((m.nrows(), m.ncols()), |(i, j)| m[(i, j)])
 }
 
-/// Copies an ndarray view into a faer matrix.
-pub(crate) fn to_mat(a: ArrayView2<'_, f64>) -> Mat<f64> {
-    Mat::from_fn(a.nrows(), a.ncols(), |i, j| a[[i, j]])
-}
-
-/// Fills the strict upper triangle of `g` from its lower triangle.
-pub(crate) fn symmetrize_from_lower(g: &mut Mat<f64>) {
-    let n = g.nrows();
-    for j in 0..n {
-        for i in 0..j {
-            g[(i, j)] = g[(j, i)];
-        }
-    }
-}
-
 /// Eigenvalues (ascending) and eigenvectors of the symmetric matrix whose lower triangle is `g`.
 ///
 /// # Errors
@@ -231,7 +216,11 @@ pub(crate) fn ridge_filter(eigvals: &[f64], alpha: f64, tol: f64) -> Vec<f64> {
 }
 
 /// `V · diag(f) · C`, the ridge weights from an eigendecomposition with `C = Vᵀ B`.
-pub(crate) fn weights_from_eigen(v: MatRef<'_, f64>, filter: &[f64], c: MatRef<'_, f64>) -> Mat<f64> {
+pub(crate) fn weights_from_eigen(
+    v: MatRef<'_, f64>,
+    filter: &[f64],
+    c: MatRef<'_, f64>,
+) -> Mat<f64> {
     let scaled = Mat::from_fn(c.nrows(), c.ncols(), |i, j| filter[i] * c[(i, j)]);
     mul(v, scaled.as_ref())
 }

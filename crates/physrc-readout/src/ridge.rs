@@ -166,10 +166,6 @@ impl RidgeAccumulator {
         let (weights, intercept) = self.moments.centred("ridge")?.solve(self.ridge.alpha)?;
         Ok(FittedRidge { weights, intercept })
     }
-
-    pub(crate) fn moments(&self) -> &Moments {
-        &self.moments
-    }
 }
 
 /// A fitted linear readout: `ŷ = x·W + b`.
@@ -180,6 +176,11 @@ pub struct FittedRidge {
 }
 
 impl FittedRidge {
+    /// Wraps weights and intercept the crate computed itself (already finite and consistent).
+    pub(crate) fn from_solved(weights: Array2<f64>, intercept: Array1<f64>) -> FittedRidge {
+        FittedRidge { weights, intercept }
+    }
+
     /// Builds a readout from known weights (features × outputs) and intercept (outputs), e.g.
     /// loaded from a file.
     ///
@@ -352,7 +353,11 @@ mod tests {
         let x = x + 1.0e4;
         let y = x.dot(&w) - 7.0;
         let fit = Ridge::new(0.0).unwrap().fit(x.view(), y.view()).unwrap();
-        assert!(max_rel(fit.weights(), w.view()) < 1e-7, "{}", max_rel(fit.weights(), w.view()));
+        assert!(
+            max_rel(fit.weights(), w.view()) < 1e-7,
+            "{}",
+            max_rel(fit.weights(), w.view())
+        );
         let pred = fit.predict(x.view()).unwrap();
         assert!(max_rel(pred.view(), y.view()) < 1e-9);
     }
@@ -364,7 +369,8 @@ mod tests {
         let one = ridge.fit(x.view(), y.view()).unwrap();
         let mut acc = ridge.accumulator(40, 2);
         for (a, b) in [(0, 7), (7, 1000), (1000, 3333), (3333, 5000)] {
-            acc.update(x.slice(s![a..b, ..]), y.slice(s![a..b, ..])).unwrap();
+            acc.update(x.slice(s![a..b, ..]), y.slice(s![a..b, ..]))
+                .unwrap();
         }
         assert_eq!(acc.n_samples(), 5000);
         let st = acc.finish().unwrap();
@@ -400,7 +406,11 @@ mod tests {
         let x = Array2::from_shape_fn((t, 2), |(i, _)| c[i]);
         let y = Array2::from_shape_fn((t, 1), |(i, _)| 2.0 * c[i] + 1.0);
         let fit = Ridge::new(0.0).unwrap().fit(x.view(), y.view()).unwrap();
-        assert!((fit.weights()[[0, 0]] - 1.0).abs() < 1e-8, "{}", fit.weights());
+        assert!(
+            (fit.weights()[[0, 0]] - 1.0).abs() < 1e-8,
+            "{}",
+            fit.weights()
+        );
         assert!((fit.weights()[[1, 0]] - 1.0).abs() < 1e-8);
         assert!((fit.intercept()[0] - 1.0).abs() < 1e-8);
     }
@@ -417,7 +427,10 @@ mod tests {
     #[test]
     fn rejects_bad_input() {
         use physrc_core::{ErrorKind, HasErrorKind};
-        assert_eq!(Ridge::new(-1.0).unwrap_err(), ReadoutError::InvalidAlpha(-1.0));
+        assert_eq!(
+            Ridge::new(-1.0).unwrap_err(),
+            ReadoutError::InvalidAlpha(-1.0)
+        );
         assert!(Ridge::new(f64::NAN).is_err());
         assert!(Ridge::new(f64::INFINITY).is_err());
         let r = Ridge::new(1.0).unwrap();
@@ -429,7 +442,15 @@ mod tests {
         let mut xn = Array2::<f64>::zeros((5, 2));
         xn[[3, 1]] = f64::NAN;
         let e = r.fit(xn.view(), Array2::zeros((5, 1)).view()).unwrap_err();
-        assert!(matches!(e, ReadoutError::NonFinite { what: "x", row: 3, col: 1, .. }));
+        assert!(matches!(
+            e,
+            ReadoutError::NonFinite {
+                what: "x",
+                row: 3,
+                col: 1,
+                ..
+            }
+        ));
         let e = r
             .fit(Array2::zeros((0, 2)).view(), Array2::zeros((0, 1)).view())
             .unwrap_err();
@@ -441,7 +462,10 @@ mod tests {
         assert_eq!(e.unwrap_err().kind(), ErrorKind::DimensionMismatch);
         assert_eq!(acc.n_samples(), 0);
         let fit = r
-            .fit(Array2::from_elem((3, 2), 1.0).view(), Array2::zeros((3, 1)).view())
+            .fit(
+                Array2::from_elem((3, 2), 1.0).view(),
+                Array2::zeros((3, 1)).view(),
+            )
             .unwrap();
         let e = fit.predict(Array2::zeros((3, 3)).view()).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::DimensionMismatch);
@@ -451,7 +475,9 @@ mod tests {
         let mut xi = Array2::zeros((2, 2));
         xi[[0, 0]] = f64::INFINITY;
         assert_eq!(
-            fit.predict_into(xi.view(), out.view_mut()).unwrap_err().kind(),
+            fit.predict_into(xi.view(), out.view_mut())
+                .unwrap_err()
+                .kind(),
             ErrorKind::InvalidInput
         );
     }
@@ -459,9 +485,15 @@ mod tests {
     #[test]
     fn overflowing_data_is_diverged_not_garbage() {
         use physrc_core::{ErrorKind, HasErrorKind};
-        let x = Array2::from_shape_fn((4, 2), |(i, j)| if (i + j) % 2 == 0 { 1e200 } else { -1e200 });
+        let x = Array2::from_shape_fn(
+            (4, 2),
+            |(i, j)| if (i + j) % 2 == 0 { 1e200 } else { -1e200 },
+        );
         let y = Array2::zeros((4, 1));
-        let e = Ridge::new(1.0).unwrap().fit(x.view(), y.view()).unwrap_err();
+        let e = Ridge::new(1.0)
+            .unwrap()
+            .fit(x.view(), y.view())
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Diverged);
     }
 
@@ -481,7 +513,8 @@ mod tests {
     #[test]
     fn from_parts_checks_shapes() {
         assert!(FittedRidge::from_parts(Array2::zeros((3, 2)), Array1::zeros(3)).is_err());
-        let f = FittedRidge::from_parts(Array2::ones((3, 2)), Array1::from(vec![1.0, 2.0])).unwrap();
+        let f =
+            FittedRidge::from_parts(Array2::ones((3, 2)), Array1::from(vec![1.0, 2.0])).unwrap();
         let p = f.predict(Array2::ones((1, 3)).view()).unwrap();
         assert_eq!(p.row(0).to_vec(), vec![4.0, 5.0]);
     }
