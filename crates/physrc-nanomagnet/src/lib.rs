@@ -52,10 +52,12 @@ mod heap;
 mod model;
 mod neighbors;
 mod params;
+mod reservoir;
 
 pub use astroid::AstroidShape;
-pub use config::{GeometryName, SimulationConfig, SimulationOutput, simulate};
+pub use config::{FieldSequence, GeometryName, SimulationConfig, SimulationOutput, simulate};
 pub use error::NanomagnetError;
 pub use geometry::{GeometryKind, Layout};
 pub use model::{Relax, SpinIce};
 pub use params::{CheckedParams, Engine, FlipMode, KB, ModelParams};
+pub use reservoir::{DEFAULT_MOMENT, Encoder, NanomagnetConfig, NanomagnetReservoir, Readout};

@@ -1,0 +1,163 @@
+//! Bad configurations and fields give typed errors naming what was wrong (issue 3, acceptance 5).
+
+use std::path::Path;
+
+use ndarray::{Array2, Array3};
+use ndarray_npy::write_npy;
+use physrc_core::{ErrorKind, HasErrorKind};
+use physrc_nanomagnet::{
+    Layout, ModelParams, NanomagnetConfig, NanomagnetError, SimulationConfig, SpinIce, simulate,
+};
+
+fn sim(toml_text: &str) -> Result<SimulationConfig, toml::de::Error> {
+    toml::from_str(toml_text)
+}
+
+#[test]
+fn unknown_geometry_is_rejected_naming_the_choices() {
+    let e = sim("geometry = \"hexagonal\"\nh_ext = \"h.npy\"").unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("hexagonal"), "{msg}");
+    assert!(msg.contains("square-closed"), "{msg}");
+    let e = toml::from_str::<NanomagnetConfig>("geometry = \"hexagonal\"\nh_max = 0.1")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("hexagonal") && e.contains("kagome"), "{e}");
+}
+
+#[test]
+fn unknown_keys_are_rejected() {
+    let e = sim("geometry = \"kagome\"\nh_ext = \"h.npy\"\nhc_typo = 0.1")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("hc_typo"), "{e}");
+    let e = toml::from_str::<NanomagnetConfig>("geometry = \"kagome\"\nh_max = 0.1\nwindw = 2")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("windw"), "{e}");
+}
+
+#[test]
+fn negative_hc_is_an_invalid_parameter() {
+    let cfg = sim("geometry = \"square-closed\"\nh_ext = \"h.npy\"\nhc = -0.1").unwrap();
+    let e = cfg.build(Path::new(".")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidParameter);
+    assert_eq!(e.to_string(), "`hc` must be positive and finite, got -0.1");
+    let e = ModelParams {
+        hc: -0.1,
+        ..ModelParams::default()
+    }
+    .check()
+    .unwrap_err();
+    assert!(matches!(
+        e,
+        NanomagnetError::InvalidParameter { name: "hc", .. }
+    ));
+}
+
+#[test]
+fn zero_neighbor_distance_is_an_invalid_parameter() {
+    for nd in ["0", "-1", "nan"] {
+        let cfg = sim(&format!(
+            "geometry = \"square-open\"\nh_ext = \"h.npy\"\nneighbor_distance = {nd}"
+        ))
+        .unwrap();
+        let e = cfg.build(Path::new(".")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{nd}");
+        assert!(
+            e.to_string()
+                .starts_with("`neighbor_distance` must be positive"),
+            "{e}"
+        );
+    }
+}
+
+#[test]
+fn mis_shaped_h_ext_names_the_file_and_both_shapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = sim("geometry = \"square-closed\"\nsize = [2, 2]\nh_ext = \"h.npy\"").unwrap();
+    // 12 magnets; a T×3 sequence and a per-magnet sequence for 5 magnets are both wrong.
+    write_npy(dir.path().join("h.npy"), &Array2::<f64>::zeros((4, 3))).unwrap();
+    let e = simulate(&cfg, dir.path()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DimensionMismatch);
+    let msg = e.to_string();
+    assert!(msg.contains("h.npy"), "{msg}");
+    assert!(
+        msg.contains("(T, 2) or (T, 12, 2)") && msg.contains("(4, 3)"),
+        "{msg}"
+    );
+    write_npy(dir.path().join("h.npy"), &Array3::<f64>::zeros((4, 5, 2))).unwrap();
+    let msg = simulate(&cfg, dir.path()).unwrap_err().to_string();
+    assert!(msg.contains("(4, 5, 2)"), "{msg}");
+    // A missing file is an i/o error naming it.
+    let cfg = sim("geometry = \"square-closed\"\nh_ext = \"missing.npy\"").unwrap();
+    let e = simulate(&cfg, dir.path()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io);
+    assert!(e.to_string().contains("missing.npy"));
+}
+
+#[test]
+fn nan_fields_are_rejected_and_leave_the_field_unchanged() {
+    let mut ice = SpinIce::new(
+        Layout::square_closed(3, 3, 1.0).unwrap(),
+        ModelParams::default().check().unwrap(),
+    )
+    .unwrap();
+    ice.set_field([0.01, 0.02]).unwrap();
+    let e = ice.set_field([f64::NAN, 0.0]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("h_ext") && e.to_string().contains("NaN"));
+    assert!(ice.set_field([0.0, f64::INFINITY]).is_err());
+    let mut per = Array2::<f64>::zeros((ice.len(), 2));
+    per[[5, 1]] = f64::NAN;
+    let e = ice.set_field_per_magnet(per.view()).unwrap_err();
+    assert!(
+        matches!(e, NanomagnetError::NonFinite { index: 11, .. }),
+        "{e}"
+    );
+    let e = ice
+        .set_field_per_magnet(Array2::<f64>::zeros((3, 2)).view())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DimensionMismatch);
+    assert_eq!(ice.field()[[0, 0]], 0.01);
+    assert_eq!(ice.field()[[7, 1]], 0.02);
+
+    // NaN in a field file.
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Array2::<f64>::zeros((3, 2));
+    h[[2, 0]] = f64::NAN;
+    write_npy(dir.path().join("h.npy"), &h).unwrap();
+    let cfg = sim("geometry = \"square-closed\"\nh_ext = \"h.npy\"").unwrap();
+    let e = simulate(&cfg, dir.path()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("element 4 is not finite"), "{e}");
+}
+
+#[test]
+fn reservoir_config_errors_name_the_key() {
+    let base = "geometry = \"square-closed\"\nsize = [3, 3]\n";
+    let build = |extra: &str, d: usize| {
+        toml::from_str::<NanomagnetConfig>(&format!("{base}{extra}"))
+            .unwrap()
+            .build(Path::new("."), d)
+            .map(|_| ())
+            .unwrap_err()
+    };
+    let e = build("h_max = 0.1", 3);
+    assert!(e.to_string().contains("input_dim"), "{e}");
+    let e = build("h_max = 0.05\nh_min = 0.06", 1);
+    assert_eq!(
+        e.to_string(),
+        "`h_max` must be larger than `h_min`, got 0.05"
+    );
+    let e = build("h_max = 0.1\ntimesteps = 10", 1);
+    assert!(e.to_string().contains("timesteps") && e.to_string().contains("loop"));
+    let e = build("h_max = 0.1\nwindow = 3", 1);
+    assert!(e.to_string().contains("window"), "{e}");
+    let e = build("h_max = 0.1\nhc = -0.2", 1);
+    assert_eq!(e.kind(), ErrorKind::InvalidParameter);
+    let e = toml::from_str::<NanomagnetConfig>(base)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("h_max"), "{e}");
+}
