@@ -1,0 +1,55 @@
+//! Steps per second of the ESN update for N = 100, 500 and 2000, with a sparse `W`
+//! (10 % connectivity, the default) and with the same `W` stored dense.
+//!
+//! Acceptance 2 of issue 2 (the whole `physrc run` on NARMA10 with N = 500 at least 5× faster
+//! than reservoirpy) needs the N = 500 sparse step well under 10 µs.
+//!
+//! Run with `cargo bench -p physrc-esn --bench esn`; the reported throughput is in steps/s.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ndarray::Array2;
+use physrc_core::Reservoir;
+use physrc_esn::{Esn, EsnParams, Storage};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn bench_run(c: &mut Criterion) {
+    let mut group = c.benchmark_group("esn_run");
+    group.sample_size(10);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let inputs = Array2::from_shape_fn((2_000, 1), |_| rng.random_range(-1.0..=1.0));
+    for units in [100usize, 500, 2000] {
+        let mut params = EsnParams::new(units, 1);
+        params.spectral_radius = 0.9;
+        params.connectivity = 0.1;
+        params.leak_rate = 0.3;
+        let esn = Esn::new(&params).expect("valid parameters");
+        for storage in [Storage::Sparse, Storage::Dense] {
+            let mut esn = esn.clone().with_storage(storage);
+            // Fewer steps per iteration where a step is slow, so a sample stays short.
+            let steps = if units == 2000 && storage == Storage::Dense {
+                200
+            } else {
+                2_000
+            };
+            let u = inputs.slice(ndarray::s![..steps, ..]);
+            let label = match storage {
+                Storage::Sparse => "sparse-0.1",
+                _ => "dense",
+            };
+            group.throughput(Throughput::Elements(steps as u64));
+            group.bench_with_input(BenchmarkId::new(label, units), &units, |b, _| {
+                b.iter(|| {
+                    esn.reset().expect("reset");
+                    black_box(esn.run(u).expect("run"))
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_run);
+criterion_main!(benches);

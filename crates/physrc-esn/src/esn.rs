@@ -1,0 +1,570 @@
+use ndarray::{Array1, Array2, ArrayView2};
+use physrc_core::{Error, Info, Reservoir, check_input, check_state_len, validate_sequence};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
+
+use crate::EsnError;
+use crate::error::shape2;
+use crate::generate::{self, Dist};
+use crate::matrix::{Storage, Weights};
+
+/// The nonlinearity `f` of the update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// `tanh`, reservoirpy's default.
+    #[default]
+    Tanh,
+    /// `f(a) = a`: a linear ESN, whose memory capacity has closed-form bounds.
+    Identity,
+}
+
+impl Activation {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Activation::Tanh => "tanh",
+            Activation::Identity => "identity",
+        }
+    }
+}
+
+/// How the recurrent matrix `W` is generated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WInit {
+    /// Sparse, nonzero entries from N(0, 1), then rescaled to the spectral radius
+    /// (reservoirpy 0.4.2's default `W = normal`).
+    #[default]
+    Normal,
+    /// Sparse, nonzero entries from U[-1, 1), then rescaled to the spectral radius
+    /// (reservoirpy's `uniform`).
+    Uniform,
+    /// A dense Haar-random orthogonal matrix times the spectral radius, so every eigenvalue
+    /// has modulus exactly `spectral_radius` (reservoirpy's `orthogonal`); `connectivity` is
+    /// not used.
+    Orthogonal,
+}
+
+impl WInit {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            WInit::Normal => "normal",
+            WInit::Uniform => "uniform",
+            WInit::Orthogonal => "orthogonal",
+        }
+    }
+}
+
+/// Parameters of a randomly generated ESN, validated once by [`Esn::new`].
+///
+/// [`EsnParams::new`] fills in reservoirpy 0.4.2's defaults for its `Reservoir` node:
+///
+/// | field | default | reservoirpy 0.4.2 |
+/// |---|---|---|
+/// | `spectral_radius` | 1.0 | `sr=1.0` |
+/// | `input_scaling` | 1.0 | `input_scaling=1.0` |
+/// | `connectivity` | 0.1 | `rc_connectivity=0.1` |
+/// | `input_connectivity` | 0.1 | `input_connectivity=0.1` |
+/// | `bias_scaling` | 0.0 (no bias) | `bias=0.0` |
+/// | `leak_rate` | 1.0 | `lr=1.0` |
+/// | `activation` | tanh | `activation=tanh` |
+/// | `w_init` | normal | `W=normal` |
+///
+/// `Win` is always reservoirpy's `bernoulli`: `round(input_connectivity · N · d)` entries of
+/// ±`input_scaling`. A positive `bias_scaling` gives a dense bias of ±`bias_scaling` (what
+/// reservoirpy's `bias=bernoulli` gives for scale 1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EsnParams {
+    /// Number of units N (the state dimension).
+    pub units: usize,
+    /// Number of input components d.
+    pub input_dim: usize,
+    /// Largest eigenvalue modulus `W` is rescaled to; must be positive and finite.
+    pub spectral_radius: f64,
+    /// Magnitude of the nonzero entries of `Win`; must be positive and finite.
+    pub input_scaling: f64,
+    /// Fraction of nonzero entries in `W`, in (0, 1].
+    pub connectivity: f64,
+    /// Fraction of nonzero entries in `Win`, in (0, 1].
+    pub input_connectivity: f64,
+    /// Magnitude of the bias entries; 0 means no bias. Must be finite and non-negative.
+    pub bias_scaling: f64,
+    /// Leak rate, in (0, 1].
+    pub leak_rate: f64,
+    /// The nonlinearity.
+    pub activation: Activation,
+    /// How `W` is generated.
+    pub w_init: WInit,
+    /// Seed of the generator; `W`, `Win` and the bias use separate ChaCha8 streams (0, 1, 2)
+    /// of it, so `W` does not change with the input dimension.
+    pub seed: u64,
+    /// Memory layout of `W` and `Win`; does not change any result.
+    pub storage: Storage,
+}
+
+impl EsnParams {
+    /// `units` units taking `input_dim` inputs, everything else at reservoirpy 0.4.2's
+    /// defaults, seed 0.
+    pub fn new(units: usize, input_dim: usize) -> Self {
+        EsnParams {
+            units,
+            input_dim,
+            spectral_radius: 1.0,
+            input_scaling: 1.0,
+            connectivity: 0.1,
+            input_connectivity: 0.1,
+            bias_scaling: 0.0,
+            leak_rate: 1.0,
+            activation: Activation::Tanh,
+            w_init: WInit::Normal,
+            seed: 0,
+            storage: Storage::Auto,
+        }
+    }
+}
+
+/// Stream numbers of the seeded generator, one per matrix.
+const W_STREAM: u64 = 0;
+const WIN_STREAM: u64 = 1;
+const BIAS_STREAM: u64 = 2;
+
+fn rng_for(seed: u64, stream: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    rng
+}
+
+pub(crate) fn check_positive(name: &'static str, value: f64) -> Result<(), EsnError> {
+    if value.is_finite() && value > 0.0 {
+        Ok(())
+    } else {
+        Err(EsnError::Parameter {
+            name,
+            expected: "positive and finite",
+            value,
+        })
+    }
+}
+
+pub(crate) fn check_fraction(name: &'static str, value: f64) -> Result<(), EsnError> {
+    if value > 0.0 && value <= 1.0 {
+        Ok(())
+    } else {
+        Err(EsnError::Parameter {
+            name,
+            expected: "in (0, 1]",
+            value,
+        })
+    }
+}
+
+pub(crate) fn check_non_negative(name: &'static str, value: f64) -> Result<(), EsnError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(EsnError::Parameter {
+            name,
+            expected: "finite and non-negative",
+            value,
+        })
+    }
+}
+
+pub(crate) fn check_count(name: &'static str, value: usize) -> Result<(), EsnError> {
+    if value >= 1 {
+        Ok(())
+    } else {
+        Err(EsnError::Parameter {
+            name,
+            expected: "at least 1",
+            value: 0.0,
+        })
+    }
+}
+
+/// Generates `W` and returns it with its spectral radius.
+pub(crate) fn generate_w(
+    units: usize,
+    init: WInit,
+    spectral_radius: f64,
+    connectivity: f64,
+    seed: u64,
+) -> Result<Array2<f64>, EsnError> {
+    check_count("units", units)?;
+    check_positive("spectral_radius", spectral_radius)?;
+    check_fraction("connectivity", connectivity)?;
+    let mut rng = rng_for(seed, W_STREAM);
+    let dist = match init {
+        WInit::Orthogonal => {
+            return Ok(generate::random_orthogonal(units, &mut rng) * spectral_radius);
+        }
+        WInit::Normal => Dist::Normal,
+        WInit::Uniform => Dist::Uniform,
+    };
+    let w = generate::random_sparse(units, units, connectivity, dist, &mut rng);
+    let largest = w.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if largest == 0.0 {
+        return Err(EsnError::EmptyMatrix {
+            matrix: "w",
+            key: "connectivity",
+            connectivity,
+            shape: shape2(units, units),
+        });
+    }
+    let found = generate::spectral_radius(w.view())?;
+    // A nilpotent pattern (all cycles absent) has eigenvalues that are zero up to rounding.
+    if found <= 1e-10 * largest {
+        return Err(EsnError::ZeroSpectralRadius {
+            found,
+            requested: spectral_radius,
+        });
+    }
+    Ok(w * (spectral_radius / found))
+}
+
+pub(crate) fn generate_win(
+    units: usize,
+    input_dim: usize,
+    input_scaling: f64,
+    input_connectivity: f64,
+    seed: u64,
+) -> Result<Array2<f64>, EsnError> {
+    check_count("units", units)?;
+    check_count("input_dim", input_dim)?;
+    check_positive("input_scaling", input_scaling)?;
+    check_fraction("input_connectivity", input_connectivity)?;
+    let mut rng = rng_for(seed, WIN_STREAM);
+    let win = generate::random_sparse(
+        units,
+        input_dim,
+        input_connectivity,
+        Dist::Bernoulli,
+        &mut rng,
+    );
+    if win.iter().all(|v| *v == 0.0) {
+        return Err(EsnError::EmptyMatrix {
+            matrix: "win",
+            key: "input_connectivity",
+            connectivity: input_connectivity,
+            shape: shape2(units, input_dim),
+        });
+    }
+    Ok(win * input_scaling)
+}
+
+pub(crate) fn generate_bias(
+    units: usize,
+    bias_scaling: f64,
+    seed: u64,
+) -> Result<Array1<f64>, EsnError> {
+    check_non_negative("bias_scaling", bias_scaling)?;
+    if bias_scaling == 0.0 {
+        return Ok(Array1::zeros(units));
+    }
+    let mut rng = rng_for(seed, BIAS_STREAM);
+    Ok(generate::bernoulli_vector(units, bias_scaling, &mut rng))
+}
+
+/// A software echo-state network: the baseline reservoir.
+///
+/// ```text
+/// x[t+1] = (1 − lr)·x[t] + lr·f(W·x[t] + Win·u[t+1] + bias),   x[0] = 0
+/// ```
+///
+/// `step` returns `x[t+1]`, the state after the input. See the [crate docs](crate) for the
+/// correspondence with reservoirpy.
+#[derive(Debug, Clone)]
+pub struct Esn {
+    w: Weights,
+    win: Weights,
+    bias: Vec<f64>,
+    leak_rate: f64,
+    activation: Activation,
+    units: usize,
+    input_dim: usize,
+    /// The state `x[t]`.
+    x: Vec<f64>,
+    /// Scratch: `W·x`, `Win·u`, the next state. Kept so that a step never allocates.
+    wx: Vec<f64>,
+    drive: Vec<f64>,
+    next: Vec<f64>,
+    /// Scratch for one input row in `run`.
+    row: Vec<f64>,
+    info: Info,
+}
+
+impl Esn {
+    /// Generates the matrices from `params` and validates everything.
+    ///
+    /// # Errors
+    ///
+    /// [`EsnError::Parameter`] naming the first parameter out of range;
+    /// [`EsnError::EmptyMatrix`] when a connectivity is so low that `W` or `Win` gets no
+    /// nonzero entry; [`EsnError::ZeroSpectralRadius`] when `W` cannot be rescaled.
+    pub fn new(params: &EsnParams) -> Result<Esn, EsnError> {
+        let p = params;
+        check_fraction("leak_rate", p.leak_rate)?;
+        let w = generate_w(p.units, p.w_init, p.spectral_radius, p.connectivity, p.seed)?;
+        let win = generate_win(
+            p.units,
+            p.input_dim,
+            p.input_scaling,
+            p.input_connectivity,
+            p.seed,
+        )?;
+        let bias = generate_bias(p.units, p.bias_scaling, p.seed)?;
+        let mut info = Info::new("esn")
+            .with("units", p.units)
+            .with("input_dim", p.input_dim)
+            .with("leak_rate", p.leak_rate)
+            .with("activation", p.activation.name())
+            .with("w", p.w_init.name())
+            .with("spectral_radius", p.spectral_radius);
+        if p.w_init != WInit::Orthogonal {
+            info = info.with("connectivity", p.connectivity);
+        }
+        let info = info
+            .with("win", "bernoulli")
+            .with("input_scaling", p.input_scaling)
+            .with("input_connectivity", p.input_connectivity)
+            .with("bias_scaling", p.bias_scaling)
+            .with("seed", p.seed);
+        Esn::assemble(w, win, bias, p.leak_rate, p.activation, p.storage, info)
+    }
+
+    /// An ESN with the given matrices, used as they are (no rescaling): `w` is N×N, `win` is
+    /// N×d, `bias` has length N. This is how to reproduce a reservoirpy network: export its
+    /// `W`, `Win` and `bias` (`.toarray()` for sparse ones).
+    ///
+    /// # Errors
+    ///
+    /// [`EsnError::Shape`] naming the matrix with the expected and the given shape;
+    /// [`EsnError::NonFinite`] naming the matrix and entry; [`EsnError::Parameter`] for a leak
+    /// rate outside (0, 1].
+    pub fn from_matrices(
+        w: Array2<f64>,
+        win: Array2<f64>,
+        bias: Array1<f64>,
+        leak_rate: f64,
+        activation: Activation,
+    ) -> Result<Esn, EsnError> {
+        let info = Info::new("esn")
+            .with("units", w.nrows())
+            .with("input_dim", win.ncols())
+            .with("leak_rate", leak_rate)
+            .with("activation", activation.name())
+            .with("w", "explicit")
+            .with("win", "explicit")
+            .with("bias", "explicit");
+        Esn::assemble(w, win, bias, leak_rate, activation, Storage::Auto, info)
+    }
+
+    /// Validates the parts and builds the network; `info` gets the storage appended.
+    pub(crate) fn assemble(
+        w: Array2<f64>,
+        win: Array2<f64>,
+        bias: Array1<f64>,
+        leak_rate: f64,
+        activation: Activation,
+        storage: Storage,
+        info: Info,
+    ) -> Result<Esn, EsnError> {
+        check_fraction("leak_rate", leak_rate)?;
+        let (n, m) = w.dim();
+        if n == 0 || n != m {
+            return Err(EsnError::Shape {
+                matrix: "w",
+                expected: "square N×N with N ≥ 1".to_owned(),
+                found: shape2(n, m),
+            });
+        }
+        if win.nrows() != n || win.ncols() == 0 {
+            return Err(EsnError::Shape {
+                matrix: "win",
+                expected: format!("{n}×d with d ≥ 1 (N = {n} from `w`)"),
+                found: shape2(win.nrows(), win.ncols()),
+            });
+        }
+        if bias.len() != n {
+            return Err(EsnError::Shape {
+                matrix: "bias",
+                expected: format!("{n} (N from `w`)"),
+                found: bias.len().to_string(),
+            });
+        }
+        check_finite2("w", w.view())?;
+        check_finite2("win", win.view())?;
+        if let Some((i, &value)) = bias.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(EsnError::NonFinite {
+                matrix: "bias",
+                index: format!("[{i}]"),
+                value,
+            });
+        }
+        let d = win.ncols();
+        let w = Weights::new(w.view(), storage);
+        let win = Weights::new(win.view(), storage);
+        let info = with_storage_info(info, &w);
+        Ok(Esn {
+            w,
+            win,
+            bias: bias.to_vec(),
+            leak_rate,
+            activation,
+            units: n,
+            input_dim: d,
+            x: vec![0.0; n],
+            wx: vec![0.0; n],
+            drive: vec![0.0; n],
+            next: vec![0.0; n],
+            row: vec![0.0; d],
+            info,
+        })
+    }
+
+    /// The same network with `W` and `Win` in another memory layout. Results do not change,
+    /// bit for bit; only speed does.
+    pub fn with_storage(mut self, storage: Storage) -> Esn {
+        self.w = Weights::new(self.w.to_dense().view(), storage);
+        self.win = Weights::new(self.win.to_dense().view(), storage);
+        self.info
+            .params
+            .retain(|(k, _)| k != "w_storage" && k != "w_nnz");
+        self.info = with_storage_info(self.info, &self.w);
+        self
+    }
+
+    /// `W` as a dense N×N array.
+    pub fn w(&self) -> Array2<f64> {
+        self.w.to_dense()
+    }
+
+    /// `Win` as a dense N×d array.
+    pub fn win(&self) -> Array2<f64> {
+        self.win.to_dense()
+    }
+
+    /// The bias, length N.
+    pub fn bias(&self) -> Array1<f64> {
+        Array1::from(self.bias.clone())
+    }
+
+    /// The leak rate.
+    pub fn leak_rate(&self) -> f64 {
+        self.leak_rate
+    }
+
+    /// The nonlinearity.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+
+    /// Whether `W` is stored sparse.
+    pub fn w_is_sparse(&self) -> bool {
+        self.w.is_sparse()
+    }
+
+    /// The current state `x[t]`.
+    pub fn state(&self) -> &[f64] {
+        &self.x
+    }
+
+    /// One update from an already validated input; on divergence the state is left as it was.
+    #[inline]
+    fn advance(&mut self, u: &[f64]) -> Result<(), EsnError> {
+        self.w.matvec(&self.x, &mut self.wx);
+        self.win.matvec(u, &mut self.drive);
+        let lr = self.leak_rate;
+        let keep = 1.0 - lr;
+        // The same operations, in the same order, as reservoirpy's
+        // `f(W @ s + Win @ x + bias)` then `(1 - lr) * s + lr * next`.
+        let parts = self
+            .next
+            .iter_mut()
+            .zip(&self.x)
+            .zip(self.wx.iter().zip(&self.drive).zip(&self.bias));
+        match self.activation {
+            Activation::Tanh => {
+                for ((next, &x), ((&wx, &drive), &b)) in parts {
+                    *next = keep * x + lr * (wx + drive + b).tanh();
+                }
+            }
+            Activation::Identity => {
+                for ((next, &x), ((&wx, &drive), &b)) in parts {
+                    *next = keep * x + lr * (wx + drive + b);
+                }
+            }
+        }
+        if let Some((unit, &value)) = self.next.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(EsnError::Diverged { unit, value });
+        }
+        std::mem::swap(&mut self.x, &mut self.next);
+        Ok(())
+    }
+}
+
+fn with_storage_info(info: Info, w: &Weights) -> Info {
+    info.with("w_storage", if w.is_sparse() { "sparse" } else { "dense" })
+        .with("w_nnz", w.nnz())
+}
+
+fn check_finite2(matrix: &'static str, m: ArrayView2<'_, f64>) -> Result<(), EsnError> {
+    match m.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        Some(((i, j), &value)) => Err(EsnError::NonFinite {
+            matrix,
+            index: format!("[{i}, {j}]"),
+            value,
+        }),
+        None => Ok(()),
+    }
+}
+
+impl Reservoir for Esn {
+    fn input_dim(&self) -> usize {
+        self.input_dim
+    }
+
+    fn state_dim(&self) -> usize {
+        self.units
+    }
+
+    /// Sets the state back to zero. Nothing is random after construction, so there is nothing
+    /// to re-seed.
+    fn reset(&mut self) -> Result<(), Error> {
+        self.x.fill(0.0);
+        Ok(())
+    }
+
+    fn step(&mut self, input: &[f64], state_out: &mut [f64]) -> Result<(), Error> {
+        check_input(input, self.input_dim)?;
+        check_state_len(state_out, self.units)?;
+        self.advance(input)?;
+        state_out.copy_from_slice(&self.x);
+        Ok(())
+    }
+
+    fn info(&self) -> Info {
+        self.info.clone()
+    }
+
+    /// Validates the whole sequence, then runs the same update as [`step`](Reservoir::step)
+    /// writing straight into the output rows, without per-step checks or allocation.
+    fn run(&mut self, inputs: ArrayView2<'_, f64>) -> Result<Array2<f64>, Error> {
+        validate_sequence(inputs, self.input_dim)?;
+        let mut states = Array2::zeros((inputs.nrows(), self.units));
+        for (u, mut out) in inputs.rows().into_iter().zip(states.rows_mut()) {
+            for (r, &v) in self.row.iter_mut().zip(u.iter()) {
+                *r = v;
+            }
+            let row = std::mem::take(&mut self.row);
+            let res = self.advance(&row);
+            self.row = row;
+            res?;
+            for (o, &x) in out.iter_mut().zip(&self.x) {
+                *o = x;
+            }
+        }
+        Ok(states)
+    }
+}
