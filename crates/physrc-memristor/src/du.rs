@@ -327,6 +327,12 @@ mod tests {
         let d = DuParams::default();
         assert!(Du2017::new(DuParams { w_max: 0.05, ..d }).is_err());
         assert!(Du2017::new(DuParams { tau: 0.0, ..d }).is_err());
-        assert!(Du2017::new(DuParams { v_limit: 100.0, ..d }).is_err());
+        assert!(
+            Du2017::new(DuParams {
+                v_limit: 100.0,
+                ..d
+            })
+            .is_err()
+        );
     }
 }
