@@ -172,6 +172,30 @@ impl DelayReservoir {
         })
     }
 
+    /// Builds the reservoir with a given `N × d` mask instead of drawing one from the seed (a
+    /// mask measured on a rig, or one shared between two models being compared).
+    /// `mask_amplitude`, `mask` and `seed` of `cfg` are then unused.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](DelayReservoir::new), and [`OscillatorError::InvalidParameter`] when the mask
+    /// is not `nodes × input_dim` or holds a non-finite value.
+    pub fn with_mask(cfg: &DelayConfig, mask: Array2<f64>) -> Result<Self, OscillatorError> {
+        let mut r = DelayReservoir::new(cfg, mask.ncols())?;
+        if mask.nrows() != cfg.nodes {
+            return Err(OscillatorError::param(
+                "mask",
+                "must have one row per virtual node (`nodes` rows)",
+                format!("{} rows for {} nodes", mask.nrows(), cfg.nodes),
+            ));
+        }
+        if let Some(v) = mask.iter().find(|v| !v.is_finite()) {
+            return Err(OscillatorError::param("mask", "must be finite", v));
+        }
+        r.mask = mask;
+        Ok(r)
+    }
+
     /// The `N × d` input mask.
     pub fn mask(&self) -> ArrayView2<'_, f64> {
         self.mask.view()

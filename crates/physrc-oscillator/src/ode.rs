@@ -95,7 +95,9 @@ mod tests {
     #[test]
     fn rk4_is_fourth_order_on_a_forced_linear_equation() {
         let mut errs = Vec::new();
-        for &steps in &[10usize, 20, 40, 80] {
+        // Steps small enough for the h⁴ term to dominate: at h = 0.2 the h⁵ term still shows
+        // (measured ratios 6.9, 9.8, 13.5 from h = 0.2 down to 0.025).
+        for &steps in &[100usize, 200, 400] {
             let mut rk = Rk4::<f64>::new(1);
             let mut y = [1.0];
             let h = 2.0 / steps as f64;
