@@ -85,3 +85,27 @@ fn energy_counts_switching_events() {
     r.reset().unwrap();
     assert_eq!(r.energy(), Some(0.0));
 }
+
+/// The committed example configs (`configs/nanomagnet-*.toml`) deserialise and build for the
+/// one-dimensional inputs of their tasks.
+#[test]
+fn committed_configs_build() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
+    for name in [
+        "nanomagnet-square-narma10.toml",
+        "nanomagnet-square-transform.toml",
+    ] {
+        let text = std::fs::read_to_string(root.join(name)).unwrap();
+        let mut table: toml::Table = toml::from_str(&text).unwrap();
+        let mut sub = table
+            .remove("substrate")
+            .unwrap()
+            .as_table()
+            .unwrap()
+            .clone();
+        assert_eq!(sub.remove("kind").unwrap().as_str(), Some("nanomagnet"));
+        let cfg: NanomagnetConfig = toml::Value::Table(sub).try_into().unwrap();
+        let r = cfg.build(&root, 1).unwrap();
+        assert_eq!(r.state_dim(), 220, "{name}");
+    }
+}
