@@ -1,1 +1,219 @@
-//! Metrics (under construction).
+//! Scores of a readout's predictions: MSE, NMSE, NRMSE, accuracy and symbol error rate.
+//!
+//! Every function checks its input first (equal shapes, at least one sample, finite values,
+//! and for the normalised errors a target that varies) and returns a typed
+//! [`ReadoutError`] rather than a NaN, so a bad split or a dead channel is reported where it
+//! happens instead of surfacing as `NaN` in a report.
+//!
+//! Arrays are samples × outputs, as everywhere in this crate. With several outputs the
+//! squared errors and the target variances are *pooled* over the outputs (see [`nmse`]).
+
+use ndarray::ArrayView2;
+
+use crate::error::ReadoutError;
+use crate::linalg::{check_finite, check_finite_slice};
+
+/// The transmitted symbols of the nonlinear channel-equalisation task (Jaeger & Haas,
+/// Science 304, 78 (2004)): `d(n) ∈ {−3, −1, 1, 3}`.
+pub const CHANNEL_SYMBOLS: [f64; 4] = [-3.0, -1.0, 1.0, 3.0];
+
+/// Checks that `pred` and `target` have the same shape, at least one row and column, and
+/// finite values.
+fn check_pair(pred: ArrayView2<'_, f64>, target: ArrayView2<'_, f64>) -> Result<(), ReadoutError> {
+    if pred.dim() != target.dim() {
+        return Err(ReadoutError::shape(
+            "pred",
+            pred.shape(),
+            "target",
+            target.shape(),
+            "prediction and target must have the same shape",
+        ));
+    }
+    if pred.is_empty() {
+        return Err(ReadoutError::TooFewSamples {
+            what: "an error metric",
+            needed: 1,
+            got: 0,
+        });
+    }
+    check_finite("pred", pred)?;
+    check_finite("target", target)
+}
+
+/// Mean of the squared differences over all elements, inputs already checked.
+fn mse_unchecked(pred: ArrayView2<'_, f64>, target: ArrayView2<'_, f64>) -> f64 {
+    let sum: f64 = pred
+        .iter()
+        .zip(target.iter())
+        .map(|(p, t)| (p - t) * (p - t))
+        .sum();
+    sum / pred.len() as f64
+}
+
+/// Mean over the outputs of each output's population variance (divisor `T`), inputs already
+/// checked. Zero only if every output is constant.
+fn pooled_variance(target: ArrayView2<'_, f64>) -> f64 {
+    let t = target.nrows() as f64;
+    let mut total = 0.0;
+    for col in target.columns() {
+        let mean = col.sum() / t;
+        total += col.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / t;
+    }
+    total / target.ncols() as f64
+}
+
+/// Mean squared error `(1/(T·q)) Σ_{t,j} (ŷ_tj − y_tj)²` over all `T` samples and `q`
+/// outputs (reservoirpy's `mse`).
+///
+/// # Errors
+///
+/// [`ReadoutError::ShapeMismatch`] if the shapes differ, [`ReadoutError::TooFewSamples`] if
+/// the arrays are empty, [`ReadoutError::NonFinite`] for NaN or infinities.
+pub fn mse(pred: ArrayView2<'_, f64>, target: ArrayView2<'_, f64>) -> Result<f64, ReadoutError> {
+    check_pair(pred, target)?;
+    Ok(mse_unchecked(pred, target))
+}
+
+/// Normalised mean squared error: the MSE divided by the target's variance.
+///
+/// `NMSE = Σ_{t,j} (ŷ_tj − y_tj)² / Σ_{t,j} (y_tj − ȳ_j)²`, where `ȳ_j` is the mean of output
+/// `j`: each output is centred on its own mean and the variances (population, divisor `T`)
+/// are pooled by averaging over the outputs, so NMSE = MSE / mean_j var(y_j). With one
+/// output this is the usual `MSE / var(y)`; predicting the target's mean scores 1, a perfect
+/// prediction 0.
+///
+/// # Errors
+///
+/// As [`mse`], and [`ReadoutError::ZeroVariance`] if every output of the target is constant
+/// (the normalised error is then undefined).
+pub fn nmse(pred: ArrayView2<'_, f64>, target: ArrayView2<'_, f64>) -> Result<f64, ReadoutError> {
+    check_pair(pred, target)?;
+    let var = pooled_variance(target);
+    if var <= 0.0 {
+        return Err(ReadoutError::ZeroVariance {
+            what: "nmse",
+            output: 0,
+        });
+    }
+    Ok(mse_unchecked(pred, target) / var)
+}
+
+/// Normalised root mean squared error: `sqrt(MSE / var(y))`, i.e. `sqrt(`[`nmse`]`)`, with
+/// the same pooling over outputs.
+///
+/// This is RMSE divided by the target's *standard deviation*, the usual definition in the
+/// reservoir-computing literature (e.g. NARMA10 NRMSE). It is **not** reservoirpy 0.4's
+/// `nrmse(norm="var")`, which divides the RMSE by the *variance* (so its value changes with
+/// the target's scale), nor its default `norm="minmax"`, which divides by the peak-to-peak
+/// range. For a target of variance `v`, reservoirpy's `norm="var"` value equals this one
+/// times `1/sqrt(v)`.
+///
+/// # Errors
+///
+/// As [`nmse`].
+pub fn nrmse(pred: ArrayView2<'_, f64>, target: ArrayView2<'_, f64>) -> Result<f64, ReadoutError> {
+    check_pair(pred, target)?;
+    let var = pooled_variance(target);
+    if var <= 0.0 {
+        return Err(ReadoutError::ZeroVariance {
+            what: "nrmse",
+            output: 0,
+        });
+    }
+    Ok((mse_unchecked(pred, target) / var).sqrt())
+}
+
+/// Fraction of positions where the predicted class equals the true class, in `[0, 1]`.
+///
+/// # Errors
+///
+/// [`ReadoutError::ShapeMismatch`] if the lengths differ, [`ReadoutError::TooFewSamples`] if
+/// they are empty.
+pub fn accuracy(pred: &[usize], truth: &[usize]) -> Result<f64, ReadoutError> {
+    if pred.len() != truth.len() {
+        return Err(ReadoutError::shape(
+            "pred",
+            &[pred.len()],
+            "truth",
+            &[truth.len()],
+            "predicted and true labels must have the same length",
+        ));
+    }
+    if pred.is_empty() {
+        return Err(ReadoutError::TooFewSamples {
+            what: "accuracy",
+            needed: 1,
+            got: 0,
+        });
+    }
+    let hits = pred.iter().zip(truth).filter(|(p, t)| p == t).count();
+    Ok(hits as f64 / pred.len() as f64)
+}
+
+/// The channel symbol nearest to `x`.
+///
+/// The decision boundaries are the midpoints −2, 0 and 2; a value exactly on a boundary goes
+/// to the larger symbol (so 0 → 1), a fixed rule that keeps the result deterministic.
+pub fn nearest_symbol(x: f64) -> f64 {
+    if x < -2.0 {
+        -3.0
+    } else if x < 0.0 {
+        -1.0
+    } else if x < 2.0 {
+        1.0
+    } else {
+        3.0
+    }
+}
+
+/// Symbol error rate of the channel-equalisation task (Jaeger & Haas 2004): the fraction of
+/// positions where the prediction, quantised to the nearest symbol of
+/// [`CHANNEL_SYMBOLS`] by [`nearest_symbol`], differs from the true symbol.
+///
+/// `pred` is the readout's real-valued output (a regression on the symbol value, as in Jaeger
+/// & Haas, where the output is rounded to the nearest symbol); `truth` holds the transmitted
+/// symbols themselves, each exactly one of −3, −1, 1, 3. For class-index targets (0–3) use
+/// [`accuracy`] on the argmax instead: the error rate is then `1 − accuracy`.
+///
+/// # Errors
+///
+/// [`ReadoutError::ShapeMismatch`] if the lengths differ, [`ReadoutError::TooFewSamples`] if
+/// they are empty, [`ReadoutError::NonFinite`] for NaN or infinite predictions or symbols,
+/// [`ReadoutError::InvalidParameter`] (naming `truth`) if a true value is not one of the four
+/// symbols.
+pub fn symbol_error_rate(pred: &[f64], truth: &[f64]) -> Result<f64, ReadoutError> {
+    if pred.len() != truth.len() {
+        return Err(ReadoutError::shape(
+            "pred",
+            &[pred.len()],
+            "truth",
+            &[truth.len()],
+            "predictions and true symbols must have the same length",
+        ));
+    }
+    if pred.is_empty() {
+        return Err(ReadoutError::TooFewSamples {
+            what: "symbol error rate",
+            needed: 1,
+            got: 0,
+        });
+    }
+    check_finite_slice("pred", pred)?;
+    check_finite_slice("truth", truth)?;
+    if let Some((i, v)) = truth
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !CHANNEL_SYMBOLS.contains(v))
+    {
+        return Err(ReadoutError::param(
+            "truth",
+            format!("must hold channel symbols in {{-3, -1, 1, 3}}, got {v} at position {i}"),
+        ));
+    }
+    let errors = pred
+        .iter()
+        .zip(truth)
+        .filter(|(p, t)| nearest_symbol(**p) != **t)
+        .count();
+    Ok(errors as f64 / pred.len() as f64)
+}
