@@ -26,6 +26,8 @@ pub struct RunFile {
     pub test: usize,
     pub alpha: f64,
     pub readout_kind: String,
+    /// `[readout] features = "state-squared"`: the runner appends element-wise squares.
+    pub squared: bool,
     pub dir: PathBuf,
 }
 
@@ -79,6 +81,7 @@ pub fn load(name: &str, seed: Option<u64>) -> RunFile {
             .and_then(|v| v.as_str())
             .unwrap_or("ridge")
             .to_owned(),
+        squared: readout.get("features").and_then(|v| v.as_str()) == Some("state-squared"),
         dir,
     }
 }
@@ -99,7 +102,13 @@ pub fn drive(run: &RunFile) -> (Dataset, Array2<f64>) {
         .expect("builds");
     r.reset().unwrap();
     let states = r.run(data.inputs.view()).expect("runs");
-    (data, states)
+    if run.squared {
+        let sq = states.mapv(|v| v * v);
+        let states = ndarray::concatenate(Axis(1), &[states.view(), sq.view()]).unwrap();
+        (data, states)
+    } else {
+        (data, states)
+    }
 }
 
 /// A fitted linear readout `y = x w + b`.
