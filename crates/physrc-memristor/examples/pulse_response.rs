@@ -54,7 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "memristor-pulses.svg".to_owned());
-    let mut cases = vec![
+    let mut cases = [
         Case {
             title: "zhong2021: G (write 2.5 V, erase -0.8 V)",
             dev: Box::new(Zhong2021::new(ZhongParams::default())?),
