@@ -76,8 +76,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         write_npy(path, &Array1::from(ice.spins().to_vec()))?;
     }
     println!(
-        "{{\"size\": {n}, \"magnets\": {}, \"steps\": {}, \"build_s\": {build:.4}, \
-         \"loop_s\": {loop_s:.4}, \"flips\": {flips}}}",
+        "{{\"size\": {n}, \"magnets\": {}, \"steps\": {}, \"build_s\": {build:.6}, \
+         \"loop_s\": {loop_s:.6}, \"flips\": {flips}}}",
         ice.len(),
         fields.len()
     );

@@ -36,6 +36,61 @@ impl AstroidShape {
     }
 }
 
+/// Bins of the inner bound of [`InsideBound`] over `|h⊥|/(c·h_k)` ∈ [0, 1); a power of two so
+/// that the bin index is exact.
+const INSIDE_BINS: usize = 4096;
+
+/// A conservative inner bound of the astroid that decides "surely not flippable" without the
+/// two fractional powers of [`AstroidShape::implicit`].
+///
+/// Bin `k` holds the largest `|x| = |h∥|/(b·h_k)` for which
+/// `(x²)^(1/γ) + (y²)^(1/β) ≤ 1 − 1e-9` at `|y| = (k+1)/K`, shrunk by a relative 1e-12 for the
+/// rounding of the table itself. The implicit function grows with `|x|` and `|y|`, so every
+/// field with `|y|` in bin `k` and `|x|` at most that bound has implicit value at most
+/// `−1e-9` in exact arithmetic, far beyond the few ulps of rounding in its evaluation: such a
+/// magnet has a negative switching energy, exactly as flatspin would compute it. Everything
+/// else (the band near the astroid and outside it) is evaluated exactly, so the filter
+/// changes no result, only the cost of the O(N) scan after every field change.
+#[derive(Debug, Clone)]
+pub(crate) struct InsideBound {
+    b: f64,
+    c: f64,
+    x_max: Vec<f64>,
+}
+
+impl InsideBound {
+    pub fn new(shape: AstroidShape) -> Self {
+        let x_max = (0..INSIDE_BINS)
+            .map(|k| {
+                let y = (k + 1) as f64 / INSIDE_BINS as f64;
+                let rest = 1.0 - 1e-9 - (y * y).powf(1.0 / shape.beta);
+                if rest > 0.0 {
+                    rest.powf(shape.gamma / 2.0) * (1.0 - 1e-12)
+                } else {
+                    -1.0
+                }
+            })
+            .collect();
+        InsideBound {
+            b: shape.b,
+            c: shape.c,
+            x_max,
+        }
+    }
+
+    /// True when the field `(h_par, h_perp)` is certainly strictly inside the astroid of
+    /// threshold `hk` (implicit function negative); false means "evaluate exactly".
+    #[inline]
+    pub fn surely_inside(&self, h_par: f64, h_perp: f64, hk: f64) -> bool {
+        let y = (h_perp / (self.c * hk)).abs();
+        let bin = (y * INSIDE_BINS as f64) as usize;
+        match self.x_max.get(bin) {
+            Some(&xm) => (h_par / (self.b * hk)).abs() <= xm,
+            None => false,
+        }
+    }
+}
+
 /// flatspin's tolerance on the parallel field: a perpendicular field must not make a magnet
 /// flip back and forth through rounding.
 pub(crate) const PAR_EPS: f64 = 1e-12;
@@ -295,6 +350,68 @@ mod tests {
             queries.extend(t.points.iter().copied());
             for q in queries {
                 assert_eq!(t.nearest(q), brute(&t, q), "{shape:?} at {q:?}");
+            }
+        }
+    }
+
+    /// Wherever the inner bound says "inside", the exact implicit function is negative, and
+    /// the bound is tight: it covers most of the astroid's interior.
+    #[test]
+    fn inner_bound_never_claims_a_flippable_field() {
+        let shapes = [
+            AstroidShape {
+                b: 0.41,
+                c: 1.0,
+                beta: 1.5,
+                gamma: 3.9,
+            },
+            AstroidShape {
+                b: 1.0,
+                c: 1.0,
+                beta: 3.0,
+                gamma: 3.0,
+            },
+            AstroidShape {
+                b: 0.212,
+                c: 1.0,
+                beta: 2.5,
+                gamma: 3.0,
+            },
+            AstroidShape {
+                b: 1.0,
+                c: 3.0,
+                beta: 1.0,
+                gamma: 1.0,
+            },
+        ];
+        let mut rng = ChaCha8Rng::seed_from_u64(8);
+        for shape in shapes {
+            let bound = InsideBound::new(shape);
+            let hk = 0.2;
+            let (mut inside, mut claimed) = (0usize, 0usize);
+            for _ in 0..200_000 {
+                let hp = rng.random_range(-1.5..1.5) * shape.b * hk;
+                let hq = rng.random_range(-1.5..1.5) * shape.c * hk;
+                let e = shape.implicit(hp, hq, hk);
+                if bound.surely_inside(hp, hq, hk) {
+                    claimed += 1;
+                    assert!(
+                        e < 0.0,
+                        "{shape:?}: ({hp}, {hq}) claimed inside, implicit {e}"
+                    );
+                }
+                if e < -1e-3 {
+                    inside += 1;
+                }
+            }
+            assert!(
+                claimed as f64 > 0.99 * inside as f64,
+                "{shape:?}: {claimed} of {inside}"
+            );
+            // Points on the sampled curve itself are never claimed.
+            let t = AstroidTable::new(shape);
+            for p in &t.points {
+                assert!(!bound.surely_inside(p[0] * hk, p[1] * hk, hk));
             }
         }
     }

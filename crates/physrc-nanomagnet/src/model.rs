@@ -5,11 +5,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal, Open01};
 
-use crate::astroid::{AstroidShape, AstroidTable, PAR_EPS};
+use crate::astroid::{AstroidShape, AstroidTable, InsideBound, PAR_EPS};
 use crate::error::NanomagnetError;
 use crate::geometry::{Layout, check_finite};
 use crate::heap::IndexedHeap;
-use crate::neighbors::Neighbors;
+use crate::neighbors::{Neighbors, offset_index};
 use crate::params::{CheckedParams, Engine, FlipMode, KB, ModelParams};
 
 /// What one [`SpinIce::relax`] did.
@@ -46,6 +46,7 @@ pub struct SpinIce {
     params: CheckedParams,
     shape: AstroidShape,
     table: AstroidTable,
+    inside: InsideBound,
     nb: Neighbors,
     cos: Vec<f64>,
     sin: Vec<f64>,
@@ -83,7 +84,7 @@ impl SpinIce {
     /// Only if the array is too large to index with 32-bit integers.
     pub fn new(layout: Layout, params: CheckedParams) -> Result<Self, NanomagnetError> {
         let n = layout.len();
-        if n >= u32::MAX as usize {
+        if n >= i32::MAX as usize {
             return Err(NanomagnetError::InvalidChoice {
                 name: "size",
                 message: format!("{n} magnets is more than this engine can index"),
@@ -109,6 +110,7 @@ impl SpinIce {
         let shape = params.astroid();
         let mut s = SpinIce {
             table: AstroidTable::new(shape),
+            inside: InsideBound::new(shape),
             shape,
             layout,
             params,
@@ -171,9 +173,13 @@ impl SpinIce {
         &self.threshold
     }
 
-    /// Neighbours of magnet `i` (ascending), or an empty slice for an index out of range.
-    pub fn neighbors(&self, i: usize) -> &[u32] {
-        if i < self.len() { self.nb.of(i) } else { &[] }
+    /// Neighbours of magnet `i` (ascending), or none for an index out of range.
+    pub fn neighbors(&self, i: usize) -> Vec<usize> {
+        if i < self.len() {
+            self.nb.of(i).collect()
+        } else {
+            Vec::new()
+        }
     }
 
     /// Largest neighbour count (flatspin's `num_neighbors`).
@@ -367,10 +373,10 @@ impl SpinIce {
     /// `Σ_jj K[i][jj]·s_j` in neighbour order, as flatspin accumulates it.
     #[inline]
     fn dip_sum(&self, i: usize) -> [f64; 2] {
-        let (a, b) = (self.nb.start[i], self.nb.start[i + 1]);
+        let (off, ks) = self.nb.row(i);
         let mut acc = [0.0f64; 2];
-        for (&j, k) in self.nb.index[a..b].iter().zip(&self.nb.k[a..b]) {
-            let s = f64::from(self.spin[j as usize]);
+        for (&o, k) in off.iter().zip(ks) {
+            let s = f64::from(self.spin[offset_index(i, o)]);
             acc[0] += k[0] * s;
             acc[1] += k[1] * s;
         }
@@ -435,8 +441,9 @@ impl SpinIce {
         let f = self.plus_field(i);
         let s = f64::from(self.spin[i]);
         let h_par = s * f[0];
-        if h_par < -PAR_EPS {
-            let e = self.shape.implicit(f[0], f[1], self.threshold[i]);
+        let hk = self.threshold[i];
+        if h_par < -PAR_EPS && !self.inside.surely_inside(f[0], f[1], hk) {
+            let e = self.shape.implicit(f[0], f[1], hk);
             if e > 0.0 {
                 self.energy[i] = e;
                 self.heap.upsert(i, &self.energy);
@@ -453,8 +460,9 @@ impl SpinIce {
         for i in 0..self.len() {
             let f = self.plus_field(i);
             let s = f64::from(self.spin[i]);
-            if s * f[0] < -PAR_EPS {
-                let e = self.shape.implicit(f[0], f[1], self.threshold[i]);
+            let hk = self.threshold[i];
+            if s * f[0] < -PAR_EPS && !self.inside.surely_inside(f[0], f[1], hk) {
+                let e = self.shape.implicit(f[0], f[1], hk);
                 if e > 0.0 {
                     self.energy[i] = e;
                     members.push(i as u32);
@@ -567,9 +575,9 @@ impl SpinIce {
     fn flip_one(&mut self, i: usize) {
         self.spin[i] = -self.spin[i];
         self.heap.remove(i, &self.energy);
-        let (a, b) = (self.nb.start[i], self.nb.start[i + 1]);
-        for idx in a..b {
-            let j = self.nb.index[idx] as usize;
+        let (off, _) = self.nb.row(i);
+        for idx in 0..off.len() {
+            let j = offset_index(i, self.nb.row(i).0[idx]);
             self.u[j] = self.dip_sum(j);
             self.refresh_candidate(j);
         }
@@ -591,12 +599,12 @@ impl SpinIce {
         let now = self.stamp_now;
         for k in 0..flip.len() {
             let i = flip[k] as usize;
-            let (a, b) = (self.nb.start[i], self.nb.start[i + 1]);
-            for idx in std::iter::once(usize::MAX).chain(a..b) {
+            let count = self.nb.row(i).0.len();
+            for idx in std::iter::once(usize::MAX).chain(0..count) {
                 let j = if idx == usize::MAX {
                     i
                 } else {
-                    self.nb.index[idx] as usize
+                    offset_index(i, self.nb.row(i).0[idx])
                 };
                 if self.stamp[j] != now {
                     self.stamp[j] = now;
@@ -615,10 +623,10 @@ impl SpinIce {
     /// thermal field.
     fn reference_energy(&self, i: usize) -> f64 {
         let si = f64::from(self.spin[i]);
-        let (a, b) = (self.nb.start[i], self.nb.start[i + 1]);
+        let (off, ks) = self.nb.row(i);
         let mut dip = [0.0f64; 2];
-        for (&j, k) in self.nb.index[a..b].iter().zip(&self.nb.k[a..b]) {
-            let sj = f64::from(self.spin[j as usize]);
+        for (&o, k) in off.iter().zip(ks) {
+            let sj = f64::from(self.spin[offset_index(i, o)]);
             dip[0] += k[0] * si * sj;
             dip[1] += k[1] * si * sj;
         }

@@ -1,49 +1,103 @@
 //! Neighbour lists in CSR form with the precomputed local-frame dipolar couplings.
 
+use std::collections::HashMap;
+
 use ndarray::{ArrayView1, ArrayView2};
 
 /// For every magnet `i`, the neighbours `j` within the cutoff in ascending index order (the
 /// order flatspin's k-d tree returns them in, which fixes the summation order of the dipolar
 /// field) and `K[i][jj]`: the field at `i` from `j` in `i`'s (parallel, perpendicular) frame,
 /// assuming both spins are +1, without the factor `alpha`.
+///
+/// Lattices repeat: most magnets share the same list of index offsets `j − i` and the same
+/// couplings bit for bit. Each distinct (offsets, couplings) row is stored once as a
+/// *pattern* and every magnet keeps only its pattern number, so the tables the relax engine
+/// reads after every flip stay in cache (square ice of any size has a few dozen patterns; an
+/// irregular array has up to one per magnet, about the memory of a plain adjacency list).
 #[derive(Debug, Clone)]
 pub(crate) struct Neighbors {
-    pub start: Vec<usize>,
-    pub index: Vec<u32>,
-    pub k: Vec<[f64; 2]>,
+    /// Pattern of each magnet.
+    pat: Vec<u32>,
+    /// Start of each pattern's row in `offset` and `k` (one more entry than patterns).
+    pstart: Vec<usize>,
+    /// `j − i` for each neighbour, ascending.
+    offset: Vec<i32>,
+    /// Coupling of each neighbour.
+    k: Vec<[f64; 2]>,
 }
 
 impl Neighbors {
+    /// Neighbour lists and couplings. `pos` must have fewer than `i32::MAX` rows.
     pub fn build(pos: ArrayView2<'_, f64>, angle: ArrayView1<'_, f64>, cutoff: f64) -> Self {
         let n = angle.len();
         let cos: Vec<f64> = angle.iter().map(|t| t.cos()).collect();
         let sin: Vec<f64> = angle.iter().map(|t| t.sin()).collect();
         let lists = neighbor_lists(pos, cutoff);
-        let mut start = Vec::with_capacity(n + 1);
-        let mut index = Vec::new();
+        let mut pat = Vec::with_capacity(n);
+        let mut pstart = vec![0];
+        let mut offset = Vec::new();
         let mut k = Vec::new();
-        start.push(0);
+        let mut seen: HashMap<Vec<(i32, u64, u64)>, u32> = HashMap::new();
+        let mut row = Vec::new();
         for (i, list) in lists.into_iter().enumerate() {
+            row.clear();
             for j in list {
-                index.push(j as u32);
-                k.push(dipolar_coupling(pos, &cos, &sin, i, j));
+                let c = dipolar_coupling(pos, &cos, &sin, i, j);
+                row.push(((j as i64 - i as i64) as i32, c[0].to_bits(), c[1].to_bits()));
             }
-            start.push(index.len());
+            if let Some(&p) = seen.get(&row) {
+                pat.push(p);
+                continue;
+            }
+            let p = (pstart.len() - 1) as u32;
+            for &(o, k0, k1) in &row {
+                offset.push(o);
+                k.push([f64::from_bits(k0), f64::from_bits(k1)]);
+            }
+            pstart.push(offset.len());
+            seen.insert(row.clone(), p);
+            pat.push(p);
         }
-        Neighbors { start, index, k }
+        Neighbors {
+            pat,
+            pstart,
+            offset,
+            k,
+        }
     }
 
-    pub fn of(&self, i: usize) -> &[u32] {
-        &self.index[self.start[i]..self.start[i + 1]]
+    /// The row of magnet `i`: neighbour offsets `j − i` and couplings, in summation order.
+    #[inline]
+    pub fn row(&self, i: usize) -> (&[i32], &[[f64; 2]]) {
+        let p = self.pat[i] as usize;
+        let (a, b) = (self.pstart[p], self.pstart[p + 1]);
+        (&self.offset[a..b], &self.k[a..b])
+    }
+
+    /// The neighbours of `i`, ascending.
+    pub fn of(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.row(i).0.iter().map(move |&o| offset_index(i, o))
     }
 
     pub fn max_count(&self) -> usize {
-        self.start
+        self.pstart
             .windows(2)
             .map(|w| w[1] - w[0])
             .max()
             .unwrap_or(0)
     }
+
+    /// Number of distinct (offsets, couplings) rows.
+    #[cfg(test)]
+    pub fn patterns(&self) -> usize {
+        self.pstart.len() - 1
+    }
+}
+
+/// `i + o` for a neighbour offset `o` from [`Neighbors::row`].
+#[inline]
+pub(crate) fn offset_index(i: usize, o: i32) -> usize {
+    (i as isize + o as isize) as usize
 }
 
 /// Field at `i` from a unit point dipole at `j` (both spins +1), in `i`'s local frame.
@@ -155,4 +209,32 @@ fn dist2(pos: ArrayView2<'_, f64>, i: usize, j: usize) -> f64 {
     let dx = pos[[j, 0]] - pos[[i, 0]];
     let dy = pos[[j, 1]] - pos[[i, 1]];
     dx * dx + dy * dy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::Layout;
+
+    /// Square ice compresses to a handful of patterns whatever its size, and the compressed
+    /// rows reproduce the plain adjacency: every pair within the cutoff, each coupling equal to
+    /// a fresh evaluation.
+    #[test]
+    fn square_ice_rows_are_shared_and_exact() {
+        for n in [4usize, 20, 60] {
+            let layout = Layout::square_closed(n, n, 1.0).unwrap();
+            let (pos, angle) = (layout.positions(), layout.angles());
+            let nb = Neighbors::build(pos, angle, 1.0 + 1e-5);
+            assert!(nb.patterns() <= 40, "{n}x{n}: {} patterns", nb.patterns());
+            let lists = neighbor_lists(pos, 1.0 + 1e-5);
+            let cos: Vec<f64> = angle.iter().map(|t| t.cos()).collect();
+            let sin: Vec<f64> = angle.iter().map(|t| t.sin()).collect();
+            for (i, list) in lists.iter().enumerate() {
+                assert_eq!(&nb.of(i).collect::<Vec<_>>(), list);
+                for (&j, k) in list.iter().zip(nb.row(i).1) {
+                    assert_eq!(*k, dipolar_coupling(pos, &cos, &sin, i, j));
+                }
+            }
+        }
+    }
 }
