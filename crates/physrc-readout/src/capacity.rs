@@ -1,24 +1,7 @@
 //! Task-independent measures computed from recorded states: memory capacity (Jaeger 2001) and
 //! information processing capacity (Dambre et al. 2012).
 //!
-//! # Conventions shared by both measures
-//!
-//! - `states` is `T × N` and `inputs` has length `T`; `states[t]` is the state *after* the
-//!   reservoir has taken input `u[t]` (what [`physrc_core::Reservoir::run`] returns). Delay
-//!   `k` therefore means the target `u[t − k]`, `k ≥ 0`, and delay 0 — the input just taken —
-//!   is part of the measures (see [`memory_capacity`] for why).
-//! - Rows `t < max(washout, max_delay)` are dropped, so that the initial transient is gone and
-//!   every delayed target exists for every remaining row. The remaining rows are split in
-//!   time order: the first `train_fraction` of them train the readouts, the rest score them.
-//!   Scoring on held-out rows removes the positive finite-sample bias of in-sample scores
-//!   (about `N / T_train` per target for `N` state variables); what remains for a target the
-//!   states know nothing about is about `χ²₁ / T_test` (mean `1 / T_test`), which the
-//!   `threshold` removes.
-//! - Each readout is a [`Ridge`] with an unpenalised intercept, fitted on the raw states.
-//!
-//! Inputs should be i.i.d. `U[−1, 1]` (e.g. `physrc_tasks::MemoryCapacity`): the bounds
-//! (total ≤ N) and the orthogonality of the IPC targets hold for i.i.d. input only; the
-//! functions cannot check independence.
+//! The conventions both share are documented on [`CapacityOptions`], the public entry point.
 
 use ndarray::{Array2, ArrayView1, ArrayView2, s};
 use rayon::prelude::*;
@@ -28,6 +11,25 @@ use crate::linalg::check_finite;
 use crate::ridge::{Ridge, check_alpha};
 
 /// Options of [`memory_capacity`].
+///
+/// # Conventions shared by [`memory_capacity`] and [`information_processing_capacity`]
+///
+/// - `states` is `T × N` and `inputs` has length `T`; `states[t]` is the state *after* the
+///   reservoir has taken input `u[t]` (what [`physrc_core::Reservoir::run`] returns). Delay
+///   `k` therefore means the target `u[t − k]`, `k ≥ 0`, and delay 0 — the input just taken —
+///   is part of the measures (see [`memory_capacity`] for why).
+/// - Rows `t < max(washout, max_delay)` are dropped, so that the initial transient is gone and
+///   every delayed target exists for every remaining row. The remaining rows are split in
+///   time order: the first `train_fraction` of them train the readouts, the rest score them.
+///   Scoring on held-out rows removes the positive finite-sample bias of in-sample scores
+///   (about `N / T_train` per target for `N` state variables); what remains for a target the
+///   states know nothing about is about `χ²₁ / T_test` (mean `1 / T_test`), which the
+///   `threshold` removes.
+/// - Each readout is a [`Ridge`] with an unpenalised intercept, fitted on the raw states.
+///
+/// Inputs should be i.i.d. `U[−1, 1]` (e.g. `physrc_tasks::MemoryCapacity`): the bounds
+/// (total ≤ N) and the orthogonality of the IPC targets hold for i.i.d. input only; the
+/// functions cannot check independence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CapacityOptions {
     /// Largest delay `k` measured; delays `0..=max_delay` are measured. About twice the state
@@ -41,8 +43,9 @@ pub struct CapacityOptions {
     pub train_fraction: f64,
     /// Ridge penalty of the readouts (on the summed squared error, as [`Ridge`]); `>= 0`.
     pub alpha: f64,
-    /// Per-delay capacities below this are set to 0 (Jaeger's and Dambre's cut of the
-    /// finite-sample noise floor, about `1 / T_test` per term). In `[0, 1)`.
+    /// Per-delay capacities below this are set to 0, cutting the finite-sample noise floor
+    /// (about `1 / T_test` per delay; Dambre et al. 2012 threshold their capacities the same
+    /// way). In `[0, 1)`.
     pub threshold: f64,
 }
 
@@ -88,7 +91,8 @@ impl MemoryCapacity {
     }
 }
 
-/// Options of [`information_processing_capacity`].
+/// Options of [`information_processing_capacity`]; the split and delay conventions are those
+/// of [`CapacityOptions`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct IpcOptions {
     /// Largest total degree of the target polynomials; `>= 1`.
@@ -186,7 +190,7 @@ fn prepare(
         ));
     }
     check_alpha(alpha)?;
-    if !(threshold >= 0.0 && threshold < 1.0) {
+    if !(0.0..1.0).contains(&threshold) {
         return Err(ReadoutError::param(
             "threshold",
             format!("must be in [0, 1), got {threshold}"),
@@ -233,7 +237,7 @@ fn prepare(
 ///
 /// All delays `k = 0..=max_delay` are fitted at once as one multi-output [`Ridge`] on the
 /// training rows; the correlations are computed on the held-out rows (see the
-/// [module conventions](self)), clamped to `[0, 1]`, and values below `opts.threshold` are
+/// [conventions](CapacityOptions)), clamped to `[0, 1]`, and values below `opts.threshold` are
 /// set to 0. A readout whose held-out output is constant has `MC_k = 0`.
 ///
 /// **Delay 0 counts.** Because `states[t]` already holds `u[t]`, the current input is one of
@@ -383,8 +387,8 @@ fn legendre_normalised(x: f64, max_degree: usize, out: &mut [f64]) {
 /// polynomials (`E[P̃_d(u)²] = 1` for `u ~ U[−1, 1]`) of the input at distinct delays
 /// `k_i ∈ 0..=max_delay`, with total degree `Σ d_i ∈ 1..=max_degree`; for i.i.d. uniform
 /// input they are orthonormal. Each target's capacity is
-/// `C[z] = 1 − ⟨(z − ŷ)²⟩ / ⟨z²⟩` on the held-out rows (`⟨·⟩` the mean over those rows),
-/// where `ŷ` is a [`Ridge`] readout of the states trained on the training rows; it is clamped
+/// `C[z] = 1 − ⟨(z − ŷ)²⟩ / ⟨z²⟩` on the held-out rows (`⟨·⟩` the mean over those rows; see
+/// the [conventions](CapacityOptions)), where `ŷ` is a [`Ridge`] readout of the states trained on the training rows; it is clamped
 /// to `[0, 1]` and set to 0 below `opts.threshold`. All targets of one degree are fitted as
 /// multi-output ridges against the same states, in batches of 256 columns (run in parallel,
 /// with the same result for any thread count).

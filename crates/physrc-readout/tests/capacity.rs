@@ -77,11 +77,19 @@ fn linear_esn_reaches_memory_capacity_near_n() {
     );
     assert_eq!(mc.per_delay.len(), 101);
     assert!(mc.total >= 45.0, "MC = {}", mc.total);
-    assert!(mc.sum_from(1) >= 44.0, "MC from delay 1 = {}", mc.sum_from(1));
+    assert!(
+        mc.sum_from(1) >= 44.0,
+        "MC from delay 1 = {}",
+        mc.sum_from(1)
+    );
     // Nor may it exceed the bound N by more than the estimation noise.
     assert!(mc.total <= 50.5, "MC = {}", mc.total);
     // Recent inputs are remembered almost perfectly, the memory fades with the delay.
-    assert!(mc.per_delay[..10].iter().all(|&m| m > 0.99), "{:?}", &mc.per_delay[..10]);
+    assert!(
+        mc.per_delay[..10].iter().all(|&m| m > 0.99),
+        "{:?}",
+        &mc.per_delay[..10]
+    );
     assert!(mc.per_delay[100] < mc.per_delay[20]);
 }
 
@@ -101,7 +109,10 @@ fn noise_states_have_no_memory() {
         },
     )
     .unwrap();
-    eprintln!("noise: MC = {:.4}, unthresholded {:.4}", mc.total, raw.total);
+    eprintln!(
+        "noise: MC = {:.4}, unthresholded {:.4}",
+        mc.total, raw.total
+    );
     assert!(mc.total <= 1.0, "MC = {}", mc.total);
     // Even before the threshold, held-out scoring keeps the bias near 101 / T_test ≈ 0.06
     // instead of 101 · N / T_train ≈ 1.3 in-sample.
@@ -120,9 +131,17 @@ fn a_delay_line_remembers_exactly_its_taps() {
     };
     let mc = memory_capacity(x.view(), u.view(), &opts).unwrap();
     for k in 0..3 {
-        assert!((mc.per_delay[k] - 1.0).abs() < 1e-9, "MC_{k} = {}", mc.per_delay[k]);
+        assert!(
+            (mc.per_delay[k] - 1.0).abs() < 1e-9,
+            "MC_{k} = {}",
+            mc.per_delay[k]
+        );
     }
-    assert!(mc.per_delay[3..].iter().all(|&m| m == 0.0), "{:?}", mc.per_delay);
+    assert!(
+        mc.per_delay[3..].iter().all(|&m| m == 0.0),
+        "{:?}",
+        mc.per_delay
+    );
     assert!((mc.total - 3.0).abs() < 1e-8);
     assert!((mc.sum_from(1) - 2.0).abs() < 1e-8);
 }
@@ -139,7 +158,10 @@ fn tanh_esn_memory_is_positive_but_well_below_n() {
         &mc_opts(),
     )
     .unwrap();
-    eprintln!("tanh ESN: MC = {:.3}; linear ESN, same input: {:.3}", mc.total, lin.total);
+    eprintln!(
+        "tanh ESN: MC = {:.3}; linear ESN, same input: {:.3}",
+        mc.total, lin.total
+    );
     assert!(mc.total > 5.0, "MC = {}", mc.total);
     assert!(mc.total < 40.0, "MC = {}", mc.total);
     assert!(mc.total < lin.total - 5.0);
@@ -158,19 +180,20 @@ fn ipc_opts(max_degree: usize, max_delay: usize) -> IpcOptions {
 fn linear_reservoir_ipc_is_all_degree_one() {
     let u = uniform_input(6000, 16);
     let x = esn_states(&linear_esn(5), u.view());
-    let ipc = information_processing_capacity(x.view(), u.view(), &ipc_opts(3, 60)).unwrap();
+    // Delays up to 30 and degree up to 3: 31 + 496 + 5456 = 5983 targets.
+    let ipc = information_processing_capacity(x.view(), u.view(), &ipc_opts(3, 30)).unwrap();
     let mc = memory_capacity(
         x.view(),
         u.view(),
         &CapacityOptions {
-            max_delay: 60,
+            max_delay: 30,
             washout: 200,
             ..CapacityOptions::default()
         },
     )
     .unwrap();
     eprintln!(
-        "linear ESN IPC: total {:.3}, by degree {:?}, {} terms kept; MC(0..=60) {:.3}",
+        "linear ESN IPC: total {:.3}, by degree {:?}, {} terms kept; MC(0..=30) {:.3}",
         ipc.total,
         ipc.by_degree,
         ipc.terms.len(),
@@ -179,11 +202,21 @@ fn linear_reservoir_ipc_is_all_degree_one() {
     assert_eq!(ipc.by_degree.len(), 4);
     assert_eq!(ipc.by_degree[0], 0.0);
     assert!(ipc.total <= 50.0 + 0.5, "total {}", ipc.total);
-    assert!(ipc.by_degree[1] >= 40.0, "degree 1: {}", ipc.by_degree[1]);
+    // A linear network with spectral radius 0.95 recalls delays up to ~30 almost perfectly.
+    assert!(ipc.by_degree[1] >= 28.0, "degree 1: {}", ipc.by_degree[1]);
     // Degrees 2 and 3 have no true capacity; what passes the threshold is estimation noise.
-    assert!(ipc.by_degree[2] + ipc.by_degree[3] < 0.5, "{:?}", ipc.by_degree);
+    assert!(
+        ipc.by_degree[2] + ipc.by_degree[3] < 0.5,
+        "{:?}",
+        ipc.by_degree
+    );
     // The degree-1 part is the memory capacity (1 − NMSE instead of the squared correlation).
-    assert!((ipc.by_degree[1] - mc.total).abs() < 0.5, "{} vs {}", ipc.by_degree[1], mc.total);
+    assert!(
+        (ipc.by_degree[1] - mc.total).abs() < 0.5,
+        "{} vs {}",
+        ipc.by_degree[1],
+        mc.total
+    );
     // Terms are reported with their factors; the current input is perfectly recalled.
     let first = &ipc.terms[0];
     assert_eq!(first.0, vec![(0, 1)]);
@@ -199,10 +232,25 @@ fn tanh_ipc_has_even_degrees_only_with_a_bias() {
     let biased = esn_states(&tanh_esn(6, 0.5), u.view());
     let a = information_processing_capacity(odd.view(), u.view(), &ipc_opts(3, 15)).unwrap();
     let b = information_processing_capacity(biased.view(), u.view(), &ipc_opts(3, 15)).unwrap();
-    eprintln!("tanh IPC, no bias: {:?}; bias 0.5: {:?}", a.by_degree, b.by_degree);
-    assert!(a.by_degree[3] > 0.5, "degree 3 without bias: {:?}", a.by_degree);
-    assert!(a.by_degree[2] < 0.2, "degree 2 without bias: {:?}", a.by_degree);
-    assert!(b.by_degree[2] > 1.0, "degree 2 with bias: {:?}", b.by_degree);
+    eprintln!(
+        "tanh IPC, no bias: {:?}; bias 0.5: {:?}",
+        a.by_degree, b.by_degree
+    );
+    assert!(
+        a.by_degree[3] > 0.5,
+        "degree 3 without bias: {:?}",
+        a.by_degree
+    );
+    assert!(
+        a.by_degree[2] < 0.2,
+        "degree 2 without bias: {:?}",
+        a.by_degree
+    );
+    assert!(
+        b.by_degree[2] > 1.0,
+        "degree 2 with bias: {:?}",
+        b.by_degree
+    );
     for ipc in [&a, &b] {
         assert!(ipc.total <= 50.5, "{}", ipc.total);
         assert!(ipc.by_degree[1] > 5.0);
@@ -281,18 +329,40 @@ fn capacity_rejects_bad_input() {
     let mut xn = x.clone();
     xn[[77, 2]] = f64::NAN;
     let e = memory_capacity(xn.view(), u.view(), &opts).unwrap_err();
-    assert!(matches!(e, ReadoutError::NonFinite { what: "states", row: 77, col: 2, .. }));
+    assert!(matches!(
+        e,
+        ReadoutError::NonFinite {
+            what: "states",
+            row: 77,
+            col: 2,
+            ..
+        }
+    ));
     let mut un = u.clone();
     un[5] = f64::INFINITY;
     let e = memory_capacity(x.view(), un.view(), &opts).unwrap_err();
-    assert!(matches!(e, ReadoutError::NonFinite { what: "inputs", row: 5, .. }));
+    assert!(matches!(
+        e,
+        ReadoutError::NonFinite {
+            what: "inputs",
+            row: 5,
+            ..
+        }
+    ));
 
     // IPC needs inputs in [−1, 1] (the Legendre basis is orthonormal there only).
     let mut uo = u.clone();
     uo[42] = 1.5;
     let e = information_processing_capacity(x.view(), uo.view(), &ipc).unwrap_err();
     assert!(
-        matches!(e, ReadoutError::OutOfRange { index: 42, value: 1.5, .. }),
+        matches!(
+            e,
+            ReadoutError::OutOfRange {
+                index: 42,
+                value: 1.5,
+                ..
+            }
+        ),
         "{e}"
     );
     // Memory capacity does not assume a range.
@@ -328,21 +398,36 @@ fn capacity_rejects_bad_input() {
             "{e}"
         );
     }
-    let e = memory_capacity(x.view(), u.view(), &CapacityOptions { alpha: -1.0, ..opts.clone() });
+    let e = memory_capacity(
+        x.view(),
+        u.view(),
+        &CapacityOptions {
+            alpha: -1.0,
+            ..opts.clone()
+        },
+    );
     assert_eq!(e.unwrap_err(), ReadoutError::InvalidAlpha(-1.0));
-    let e = information_processing_capacity(x.view(), u.view(), &IpcOptions {
-        max_degree: 0,
-        ..ipc.clone()
-    })
+    let e = information_processing_capacity(
+        x.view(),
+        u.view(),
+        &IpcOptions {
+            max_degree: 0,
+            ..ipc.clone()
+        },
+    )
     .unwrap_err();
     assert!(e.to_string().contains("max_degree"), "{e}");
 
     // Too many targets is refused up front, naming the limit.
-    let e = information_processing_capacity(x.view(), u.view(), &IpcOptions {
-        max_degree: 5,
-        max_delay: 200,
-        ..ipc.clone()
-    })
+    let e = information_processing_capacity(
+        x.view(),
+        u.view(),
+        &IpcOptions {
+            max_degree: 5,
+            max_delay: 200,
+            ..ipc.clone()
+        },
+    )
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidParameter);
     assert!(e.to_string().contains(&IPC_MAX_TERMS.to_string()), "{e}");

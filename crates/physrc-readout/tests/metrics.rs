@@ -66,19 +66,40 @@ fn error_metrics_reject_bad_input() {
     for f in [mse, nmse, nrmse] {
         let e = f(a.view(), b.view()).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::DimensionMismatch);
-        assert!(e.to_string().contains("[3, 1]") && e.to_string().contains("[3, 2]"), "{e}");
+        assert!(
+            e.to_string().contains("[3, 1]") && e.to_string().contains("[3, 2]"),
+            "{e}"
+        );
         let empty = Array2::<f64>::zeros((0, 1));
         let e = f(empty.view(), empty.view()).unwrap_err();
-        assert!(matches!(e, ReadoutError::TooFewSamples { got: 0, .. }), "{e}");
+        assert!(
+            matches!(e, ReadoutError::TooFewSamples { got: 0, .. }),
+            "{e}"
+        );
         let mut nan = array![[1.0], [2.0], [3.0]];
         nan[[1, 0]] = f64::NAN;
         let ok = array![[1.0], [2.0], [4.0]];
         let e = f(nan.view(), ok.view()).unwrap_err();
-        assert!(matches!(e, ReadoutError::NonFinite { what: "pred", row: 1, col: 0, .. }));
+        assert!(matches!(
+            e,
+            ReadoutError::NonFinite {
+                what: "pred",
+                row: 1,
+                col: 0,
+                ..
+            }
+        ));
         let mut inf = ok.clone();
         inf[[2, 0]] = f64::INFINITY;
         let e = f(ok.view(), inf.view()).unwrap_err();
-        assert!(matches!(e, ReadoutError::NonFinite { what: "target", row: 2, .. }));
+        assert!(matches!(
+            e,
+            ReadoutError::NonFinite {
+                what: "target",
+                row: 2,
+                ..
+            }
+        ));
     }
     // A constant target has no variance: a typed error, not NaN or infinity.
     let constant = Array2::from_elem((4, 2), 7.0);
@@ -100,7 +121,13 @@ fn accuracy_counts_matches() {
     let e = accuracy(&[0, 1], &[0]).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::DimensionMismatch);
     let e = accuracy(&[], &[]).unwrap_err();
-    assert!(matches!(e, ReadoutError::TooFewSamples { what: "accuracy", .. }));
+    assert!(matches!(
+        e,
+        ReadoutError::TooFewSamples {
+            what: "accuracy",
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -127,8 +154,18 @@ fn symbol_error_rate_rejects_bad_input() {
     let e = symbol_error_rate(&[], &[]).unwrap_err();
     assert!(matches!(e, ReadoutError::TooFewSamples { .. }));
     let e = symbol_error_rate(&[1.0, f64::NAN], &[1.0, 3.0]).unwrap_err();
-    assert!(matches!(e, ReadoutError::NonFinite { what: "pred", row: 1, .. }));
+    assert!(matches!(
+        e,
+        ReadoutError::NonFinite {
+            what: "pred",
+            row: 1,
+            ..
+        }
+    ));
     let e = symbol_error_rate(&[1.0, 1.0], &[1.0, 0.5]).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidParameter);
-    assert!(e.to_string().contains("0.5") && e.to_string().contains("position 1"), "{e}");
+    assert!(
+        e.to_string().contains("0.5") && e.to_string().contains("position 1"),
+        "{e}"
+    );
 }
