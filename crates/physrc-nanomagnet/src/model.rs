@@ -62,8 +62,8 @@ pub struct SpinIce {
     /// Dipolar sums `Σ_j K_ij s_j` (no alpha), +1 frame; valid when `u_valid`.
     u: Vec<[f64; 2]>,
     u_valid: bool,
-    /// Switching energy of each heap member.
-    energy: Vec<f64>,
+    /// Scratch list of (magnet, energy) for heap rebuilds.
+    scratch_e: Vec<(usize, f64)>,
     heap: IndexedHeap,
     /// True when `heap` holds exactly the flippable magnets for the current state.
     heap_valid: bool,
@@ -125,7 +125,7 @@ impl SpinIce {
             therm: vec![[0.0; 2]; n],
             u: vec![[0.0; 2]; n],
             u_valid: false,
-            energy: vec![0.0; n],
+            scratch_e: Vec::new(),
             heap: IndexedHeap::new(n),
             heap_valid: false,
             rng_after_init: rng.clone(),
@@ -445,17 +445,16 @@ impl SpinIce {
         if h_par < -PAR_EPS && !self.inside.surely_inside(f[0], f[1], hk) {
             let e = self.shape.implicit(f[0], f[1], hk);
             if e > 0.0 {
-                self.energy[i] = e;
-                self.heap.upsert(i, &self.energy);
+                self.heap.upsert(i, e);
                 return;
             }
         }
-        self.heap.remove(i, &self.energy);
+        self.heap.remove(i);
     }
 
     fn rebuild_heap(&mut self) {
         self.ensure_u();
-        let mut members = std::mem::take(&mut self.scratch);
+        let mut members = std::mem::take(&mut self.scratch_e);
         members.clear();
         for i in 0..self.len() {
             let f = self.plus_field(i);
@@ -464,14 +463,12 @@ impl SpinIce {
             if s * f[0] < -PAR_EPS && !self.inside.surely_inside(f[0], f[1], hk) {
                 let e = self.shape.implicit(f[0], f[1], hk);
                 if e > 0.0 {
-                    self.energy[i] = e;
-                    members.push(i as u32);
+                    members.push((i, e));
                 }
             }
         }
-        self.heap
-            .rebuild(members.iter().map(|&i| i as usize), &self.energy);
-        self.scratch = members;
+        self.heap.rebuild(members.drain(..));
+        self.scratch_e = members;
         self.heap_valid = true;
     }
 
@@ -553,15 +550,14 @@ impl SpinIce {
             }
             FlipMode::MaxRand => {
                 let mut ties = std::mem::take(&mut self.scratch);
-                self.heap.ties_with_top(&self.energy, &mut ties);
+                self.heap.ties_with_top(&mut ties);
                 let pick = ties[self.rng.random_range(0..ties.len())] as usize;
                 self.scratch = ties;
                 self.flip_one(pick);
                 1
             }
             FlipMode::Single => {
-                let m = self.heap.members();
-                let pick = m[self.rng.random_range(0..m.len())] as usize;
+                let pick = self.heap.member(self.rng.random_range(0..self.heap.len()));
                 self.flip_one(pick);
                 1
             }
@@ -574,7 +570,7 @@ impl SpinIce {
     /// difference (which would round differently and could reorder near-ties).
     fn flip_one(&mut self, i: usize) {
         self.spin[i] = -self.spin[i];
-        self.heap.remove(i, &self.energy);
+        self.heap.remove(i);
         let (off, _) = self.nb.row(i);
         for idx in 0..off.len() {
             let j = offset_index(i, self.nb.row(i).0[idx]);
@@ -586,7 +582,7 @@ impl SpinIce {
     fn flip_all_flippable(&mut self) -> usize {
         let mut flip = std::mem::take(&mut self.scratch);
         flip.clear();
-        flip.extend_from_slice(self.heap.members());
+        flip.extend(self.heap.members());
         for &i in &flip {
             let i = i as usize;
             self.spin[i] = -self.spin[i];
