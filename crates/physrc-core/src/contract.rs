@@ -204,9 +204,11 @@ where
         "Box<dyn Reservoir> must forward faithfully",
     );
     let mut owned = make();
-    let via_ref = (&mut owned)
-        .run(inputs.view())
-        .expect("contract: &mut run failed");
+    // Fully qualified, so the forwarding impl for `&mut R` is what runs (method syntax would
+    // auto-deref to `R::run` and test nothing).
+    let mut by_ref = &mut owned;
+    let via_ref =
+        <&mut R as Reservoir>::run(&mut by_ref, inputs.view()).expect("contract: &mut run failed");
     assert_bits_eq(&by_run, &via_ref, "&mut R must forward faithfully");
 }
 

@@ -70,8 +70,17 @@ impl From<String> for ParamValue {
 pub struct Info {
     /// Short substrate name, such as `"esn"` or `"memristor"`.
     pub name: String,
-    /// Parameters as key/value pairs.
+    /// Parameters as key/value pairs. They serialise as one map (`{"units": 500, ...}`) in
+    /// insertion order, which is what a reader of `report.json` expects.
+    #[serde(serialize_with = "params_as_map")]
     pub params: Vec<(String, ParamValue)>,
+}
+
+fn params_as_map<S: serde::Serializer>(
+    params: &[(String, ParamValue)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(params.iter().map(|(k, v)| (k, v)))
 }
 
 impl Info {

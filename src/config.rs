@@ -1,0 +1,350 @@
+//! The run configuration: the TOML file `physrc run` reads.
+//!
+//! Parsing happens in two steps. The file is first read into a table whose top-level sections
+//! are checked by a `deny_unknown_fields` struct; the `[substrate]` and `[task]` tables are
+//! kept raw and handed, minus their `kind` key, to the config type of the crate that owns
+//! them. That way each substrate crate documents and validates its own keys, and an unknown
+//! key anywhere is an error naming the key and its section. The keys are documented in
+//! `docs/config.md`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::RunError;
+
+/// A parsed run configuration with the folder relative paths resolve against.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// The `[substrate]` table, minus nothing: `kind` is read by [`RunConfig::substrate_kind`].
+    pub substrate: toml::Table,
+    /// Where the input sequence and targets come from.
+    pub source: DataSource,
+    /// Washout / train / test lengths.
+    pub split: Split,
+    /// The readout to train.
+    pub readout: ReadoutConfig,
+    /// What to write besides the report and predictions.
+    pub output: OutputConfig,
+    /// The folder of the config file; relative paths in the config resolve against it.
+    pub base_dir: PathBuf,
+    /// The file the config came from, for messages.
+    pub origin: String,
+}
+
+/// Either a generated task or files.
+#[derive(Debug, Clone)]
+pub enum DataSource {
+    /// A `[task]` table, kept raw for the tasks crate.
+    Task(toml::Table),
+    /// A `[data]` table naming `.npy` files.
+    Files(DataFiles),
+}
+
+/// The `[data]` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataFiles {
+    /// `.npy` of inputs, `T × d` (a 1-D array is read as `T × 1`). Optional only for recorded
+    /// states.
+    pub inputs: Option<PathBuf>,
+    /// `.npy` of targets, `T × k`, or integer class labels of length `T` for the classifier.
+    pub targets: PathBuf,
+    /// Scale inputs into `[-1, 1]` from the part before the test split (default true).
+    #[serde(default = "yes")]
+    pub normalize: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The `[split]` section: states run continuously over `washout + train + test` steps; the
+/// first `washout` are dropped, the next `train` train the readout, the next `test` are scored.
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Split {
+    /// Steps dropped at the start while the substrate forgets its initial state.
+    #[serde(default)]
+    pub washout: usize,
+    /// Steps used to train the readout.
+    pub train: usize,
+    /// Steps used to score it.
+    pub test: usize,
+}
+
+impl Split {
+    /// Total number of steps driven through the substrate.
+    pub fn total(&self) -> usize {
+        self.washout + self.train + self.test
+    }
+}
+
+/// Which readout, and its parameters (the `[readout]` section).
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ReadoutConfig {
+    /// Ridge regression with a fixed regularisation.
+    Ridge(RidgeSettings),
+    /// Ridge regression with the regularisation chosen by cross-validation.
+    RidgeCv(RidgeCvSettings),
+    /// One-hot ridge + argmax classification.
+    Classifier(ClassifierSettings),
+    /// Online recursive least squares.
+    Rls(RlsSettings),
+}
+
+/// Settings shared by every readout: which features of the state to use.
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Features {
+    /// The state as the substrate reports it.
+    #[default]
+    State,
+    /// The state and its element-wise square.
+    StateSquared,
+}
+
+/// `kind = "ridge"`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RidgeSettings {
+    /// Regularisation strength (default 1e-6).
+    #[serde(default = "default_alpha")]
+    pub alpha: f64,
+    /// Feature map applied to the states (default `"state"`).
+    #[serde(default)]
+    pub features: Features,
+    /// Standardise features on the training part (default false).
+    #[serde(default)]
+    pub standardize: bool,
+}
+
+/// `kind = "ridge-cv"`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RidgeCvSettings {
+    /// Explicit grid of regularisation strengths; default a log grid from 1e-10 to 1e2.
+    #[serde(default)]
+    pub alphas: Option<Vec<f64>>,
+    /// `"gcv"` (default), `"loo"` or `"kfold"`.
+    #[serde(default = "default_cv")]
+    pub cv: String,
+    /// Number of contiguous folds for `cv = "kfold"` (default 5).
+    #[serde(default = "default_folds")]
+    pub folds: usize,
+    /// Feature map applied to the states.
+    #[serde(default)]
+    pub features: Features,
+    /// Standardise features on the training part.
+    #[serde(default)]
+    pub standardize: bool,
+}
+
+/// `kind = "classifier"`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifierSettings {
+    /// Regularisation strength (default 1e-6).
+    #[serde(default = "default_alpha")]
+    pub alpha: f64,
+    /// Feature map applied to the states.
+    #[serde(default)]
+    pub features: Features,
+    /// Standardise features on the training part.
+    #[serde(default)]
+    pub standardize: bool,
+}
+
+/// `kind = "rls"`.
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RlsSettings {
+    /// Forgetting factor in (0, 1] (default 1: no forgetting).
+    #[serde(default = "one")]
+    pub forgetting: f64,
+    /// Initial inverse-correlation scale: P(0) = I / delta (default 1e-2).
+    #[serde(default = "default_delta")]
+    pub delta: f64,
+    /// Feature map applied to the states.
+    #[serde(default)]
+    pub features: Features,
+}
+
+fn default_alpha() -> f64 {
+    1e-6
+}
+fn default_cv() -> String {
+    "gcv".to_owned()
+}
+fn default_folds() -> usize {
+    5
+}
+fn one() -> f64 {
+    1.0
+}
+fn default_delta() -> f64 {
+    1e-2
+}
+
+/// The `[output]` section.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Also write `states.npy` (all steps, washout included).
+    #[serde(default)]
+    pub states: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    substrate: toml::Table,
+    task: Option<toml::Table>,
+    data: Option<DataFiles>,
+    split: Split,
+    readout: Option<ReadoutConfig>,
+    #[serde(default)]
+    output: OutputConfig,
+}
+
+impl RunConfig {
+    /// Reads and parses a config file.
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::Io`] when the file cannot be read; [`RunError::Config`] for TOML syntax
+    /// errors, unknown keys (named), and inconsistent sections.
+    pub fn from_path(path: &Path) -> Result<RunConfig, RunError> {
+        let text = std::fs::read_to_string(path).map_err(|source| RunError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Self::from_toml_str(&text, &base, &path.display().to_string())
+    }
+
+    /// Parses a config from TOML text; relative paths resolve against `base_dir`.
+    ///
+    /// # Errors
+    ///
+    /// As [`RunConfig::from_path`].
+    pub fn from_toml_str(text: &str, base_dir: &Path, origin: &str) -> Result<RunConfig, RunError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| RunError::Config {
+            origin: origin.to_owned(),
+            message: e.message().to_owned() + &span_hint(text, e.span()),
+        })?;
+        let source = match (raw.task, raw.data) {
+            (Some(t), None) => DataSource::Task(t),
+            (None, Some(d)) => DataSource::Files(d),
+            (Some(_), Some(_)) => {
+                return Err(RunError::config(
+                    origin,
+                    "give either a [task] or a [data] section, not both",
+                ));
+            }
+            (None, None) => {
+                return Err(RunError::config(
+                    origin,
+                    "missing a [task] or [data] section saying where inputs and targets come from",
+                ));
+            }
+        };
+        let readout = raw.readout.unwrap_or(ReadoutConfig::Ridge(RidgeSettings {
+            alpha: default_alpha(),
+            features: Features::State,
+            standardize: false,
+        }));
+        if raw.split.train == 0 {
+            return Err(RunError::config(origin, "[split] train must be at least 1"));
+        }
+        if raw.split.test == 0 {
+            return Err(RunError::config(origin, "[split] test must be at least 1"));
+        }
+        let cfg = RunConfig {
+            substrate: raw.substrate,
+            source,
+            split: raw.split,
+            readout,
+            output: raw.output,
+            base_dir: base_dir.to_path_buf(),
+            origin: origin.to_owned(),
+        };
+        cfg.substrate_kind()?;
+        Ok(cfg)
+    }
+
+    /// The substrate's `kind` key.
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::Config`] when the key is missing or not a string.
+    pub fn substrate_kind(&self) -> Result<&str, RunError> {
+        match self.substrate.get("kind") {
+            Some(toml::Value::String(s)) => Ok(s),
+            Some(other) => Err(RunError::config(
+                &self.origin,
+                format!("[substrate] kind must be a string, got {other}"),
+            )),
+            None => Err(RunError::config(
+                &self.origin,
+                "[substrate] needs a kind key (esn, memristor, oscillator, nanomagnet, recorded)",
+            )),
+        }
+    }
+
+    /// Overrides the `seed` of the substrate and of a generated task (the CLI's `--seed`).
+    pub fn set_seed(&mut self, seed: u64) {
+        let v = toml::Value::Integer(i64::try_from(seed).unwrap_or(i64::MAX));
+        // Substrates name their seed `seed`, except the nanomagnet, which mirrors flatspin.
+        let key = if self.substrate_kind().ok() == Some("nanomagnet") {
+            "random_seed"
+        } else {
+            "seed"
+        };
+        if self.substrate_kind().ok() != Some("recorded") {
+            self.substrate.insert(key.to_owned(), v.clone());
+        }
+        if let DataSource::Task(t) = &mut self.source {
+            // Deterministic tasks (Hénon, transformations) take no seed; only set it where
+            // the task accepts one.
+            let mut with_seed = t.clone();
+            with_seed.insert("seed".to_owned(), v);
+            if toml::Value::Table(with_seed.clone())
+                .try_into::<physrc_tasks::TaskSpec>()
+                .is_ok()
+            {
+                *t = with_seed;
+            }
+        }
+    }
+
+    /// Resolves a path from the config against its folder.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base_dir.join(p)
+        }
+    }
+}
+
+/// A table minus its `kind` key, ready for a crate's `deny_unknown_fields` config struct.
+pub(crate) fn without_kind(t: &toml::Table) -> toml::Table {
+    let mut t = t.clone();
+    t.remove("kind");
+    t
+}
+
+fn span_hint(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    match span {
+        Some(r) if r.start <= text.len() => {
+            let line = text[..r.start].matches('\n').count() + 1;
+            format!(" (line {line})")
+        }
+        _ => String::new(),
+    }
+}

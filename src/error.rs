@@ -1,0 +1,69 @@
+//! The facade's error type.
+
+use std::path::PathBuf;
+
+use physrc_core::{ErrorKind, HasErrorKind};
+
+/// Everything that can go wrong in `physrc run` and `physrc simulate`.
+#[non_exhaustive]
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The configuration is not acceptable; the message names the key or section.
+    #[error("{origin}: {message}")]
+    Config {
+        /// The config file (or `"<string>"`).
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A `.npy` file could not be read, or has the wrong element type.
+    #[error("{}: {message}", path.display())]
+    Npy {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// Data (from files or a task) does not fit the configuration.
+    #[error("{0}")]
+    Data(String),
+    /// The substrate, readout or task reported an error.
+    #[error(transparent)]
+    Component(#[from] physrc_core::Error),
+}
+
+impl RunError {
+    pub(crate) fn config(origin: &str, message: impl Into<String>) -> Self {
+        RunError::Config {
+            origin: origin.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// Wraps any crate error that has a shared kind.
+    pub(crate) fn from_component<E>(e: E) -> Self
+    where
+        E: HasErrorKind + std::error::Error + Send + Sync + 'static,
+    {
+        RunError::Component(physrc_core::Error::from(e))
+    }
+}
+
+impl HasErrorKind for RunError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            RunError::Io { .. } | RunError::Npy { .. } => ErrorKind::Io,
+            RunError::Config { .. } => ErrorKind::InvalidParameter,
+            RunError::Data(_) => ErrorKind::DimensionMismatch,
+            RunError::Component(e) => e.kind(),
+        }
+    }
+}

@@ -1,0 +1,602 @@
+//! The experiment runner: substrate + data + split + readout → report.
+//!
+//! # Contract
+//!
+//! - States run continuously over the whole `washout + train + test` sequence from one
+//!   `reset`: the substrate never sees a break between training and testing, as in a lab run.
+//! - The first `washout` states are dropped, the next `train` train the readout, the next
+//!   `test` are scored. Rows of the data beyond `washout + train + test` are ignored.
+//! - Inputs are scaled into `[-1, 1]` using only the rows before the test split (or the task's
+//!   known input range), so nothing about the test part leaks into training. Test values that
+//!   fall outside the training range are clipped to the range and counted in the report
+//!   (`normalization.clipped_values`), never silently.
+//! - The substrate is driven in chunks and, for the ridge and per-step classifier readouts,
+//!   training statistics are accumulated chunk by chunk, so a long run never holds all states
+//!   unless `[output] states = true` asks for them.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use ndarray::{Array1, Array2, ArrayView2, Axis, s};
+use physrc_core::{Info, Reservoir};
+use physrc_tasks::{Dataset, Targets};
+use serde::Serialize;
+
+use crate::config::{DataSource, Features, ReadoutConfig, RunConfig, Split};
+use crate::error::RunError;
+use crate::{npy, readout_driver, substrate};
+
+/// Rows driven through the substrate per chunk.
+const CHUNK: usize = 1024;
+
+/// What a run produced: the report and the arrays written next to it.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The summary written to `report.json`.
+    pub report: Report,
+    /// Predictions on the test part.
+    pub predictions: Series,
+    /// Targets of the test part.
+    pub targets: Series,
+    /// All states (washout included) when `[output] states = true`.
+    pub states: Option<Array2<f64>>,
+}
+
+/// A test-part series: real values (`test × k`) or class labels.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Series {
+    /// Regression values, `test × k`.
+    Values(Array2<f64>),
+    /// Class labels, length `test`.
+    Labels(Array1<usize>),
+}
+
+/// The summary of one run, serialised to `report.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// physrc's version.
+    pub physrc_version: &'static str,
+    /// The config file.
+    pub config: String,
+    /// The substrate's name and parameters.
+    pub substrate: Info,
+    /// The data set.
+    pub data: DataReport,
+    /// The split used.
+    pub split: Split,
+    /// The readout and what it chose.
+    pub readout: ReadoutReport,
+    /// Test-part metrics (`nrmse`, `nmse`, `mse` for regression; `accuracy`, `error_rate` for
+    /// classification; `memory_capacity` for the memory-capacity task).
+    pub metrics: BTreeMap<String, f64>,
+    /// The same metrics on the training part.
+    pub train_metrics: BTreeMap<String, f64>,
+    /// Number of state components per step.
+    pub state_dim: usize,
+    /// Wall-clock timing.
+    pub timing: Timing,
+    /// The substrate's model energy estimate, when it has one.
+    pub energy: Option<EnergyReport>,
+    /// How inputs were scaled into `[-1, 1]`.
+    pub normalization: Option<NormalizationReport>,
+}
+
+/// Where the data came from.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataReport {
+    /// Task name or the inputs file.
+    pub name: String,
+    /// Rows available.
+    pub steps_available: usize,
+    /// Input components per step.
+    pub input_dim: usize,
+    /// Target components per step (classes for a classifier).
+    pub outputs: usize,
+}
+
+/// The readout's settings and fitted choices.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReadoutReport {
+    /// The `[readout]` settings.
+    pub settings: ReadoutConfig,
+    /// Number of features after the feature map.
+    pub features: usize,
+    /// The regularisation chosen by cross-validation, if any.
+    pub alpha_chosen: Option<f64>,
+}
+
+/// Wall-clock timing of the phases of a run, in seconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timing {
+    /// Driving the substrate (all steps).
+    pub reservoir_seconds: f64,
+    /// `reservoir_seconds` per step.
+    pub seconds_per_step: f64,
+    /// Fitting the readout and predicting.
+    pub readout_seconds: f64,
+    /// The whole run, data generation and loading included.
+    pub total_seconds: f64,
+}
+
+/// The substrate's energy estimate.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnergyReport {
+    /// Joules over the whole run.
+    pub joules: f64,
+    /// Joules per input step.
+    pub joules_per_step: f64,
+    /// Always a reminder of what the number is.
+    pub note: &'static str,
+}
+
+/// How inputs were scaled.
+#[derive(Debug, Clone, Serialize)]
+pub struct NormalizationReport {
+    /// Per input component, the raw value mapped to −1.
+    pub min: Vec<f64>,
+    /// Per input component, the raw value mapped to +1.
+    pub max: Vec<f64>,
+    /// Where the range came from: `"task"` or `"training part"`.
+    pub source: &'static str,
+    /// Values outside the range that were clipped (only possible in the test part).
+    pub clipped_values: usize,
+}
+
+/// Runs one experiment.
+///
+/// # Errors
+///
+/// [`RunError`] naming the config key, file or component that failed.
+pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
+    let t_start = Instant::now();
+    let split = cfg.split;
+    let total = split.total();
+    let kind = cfg.substrate_kind()?.to_owned();
+
+    let (data, normalize, recorded) = load_data(cfg, total)?;
+    let steps_available = data.len();
+    if steps_available < total {
+        return Err(RunError::Data(format!(
+            "{}: {} steps available but [split] needs washout + train + test = {} + {} + {} = {}",
+            data.name, steps_available, split.washout, split.train, split.test, total
+        )));
+    }
+    let mut inputs = data.inputs.slice(s![..total, ..]).to_owned();
+    let normalization = if normalize && recorded.is_none() {
+        Some(normalize_inputs(
+            &mut inputs,
+            data.input_range,
+            split.washout + split.train,
+        ))
+    } else {
+        if recorded.is_none() {
+            check_prenormalized(&inputs, &data.name)?;
+        }
+        None
+    };
+    let targets = slice_targets(&data.targets, total);
+
+    // Drive the substrate (or take the recorded states) chunk by chunk.
+    let (info, states_src): (Info, StateSource) = match recorded {
+        Some(states) => (
+            Info::new("recorded").with(
+                "states",
+                cfg.substrate
+                    .get("states")
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+            ),
+            StateSource::Recorded(states),
+        ),
+        None => {
+            let r = substrate::build(&kind, cfg, inputs.ncols())?;
+            (r.info(), StateSource::Live(r))
+        }
+    };
+    let mut driver = Driver {
+        src: states_src,
+        inputs: inputs.view(),
+        pos: 0,
+    };
+    driver.reset()?;
+    let state_dim = driver.state_dim();
+    let keep_states = cfg.output.states;
+    let mut all_states = keep_states.then(|| Array2::zeros((0, state_dim)));
+    let features = readout_features(&cfg.readout);
+    let n_features = match features {
+        Features::State => state_dim,
+        Features::StateSquared => 2 * state_dim,
+    };
+
+    // Washout.
+    let mut reservoir_secs = 0.0;
+    let mut readout_secs = 0.0;
+    let mut remaining = split.washout;
+    while remaining > 0 {
+        let n = remaining.min(CHUNK);
+        let t0 = Instant::now();
+        let st = driver.next(n)?;
+        reservoir_secs += t0.elapsed().as_secs_f64();
+        if let Some(a) = all_states.as_mut() {
+            a.append(Axis(0), st.view()).expect("same width");
+        }
+        remaining -= n;
+    }
+
+    // The memory-capacity task is scored from the states themselves (one readout per delay),
+    // so its post-washout states are kept.
+    let memory_task = data.name == "memory-capacity";
+    let mut mc_states: Vec<Array2<f64>> = Vec::new();
+
+    // Training.
+    let mut trainer = readout_driver::Trainer::new(&cfg.readout, &targets, n_features)?;
+    let mut row = split.washout;
+    while row < split.washout + split.train {
+        let n = (split.washout + split.train - row).min(CHUNK);
+        let t0 = Instant::now();
+        let st = driver.next(n)?;
+        reservoir_secs += t0.elapsed().as_secs_f64();
+        if let Some(a) = all_states.as_mut() {
+            a.append(Axis(0), st.view()).expect("same width");
+        }
+        if memory_task {
+            mc_states.push(st.clone());
+        }
+        let t1 = Instant::now();
+        let x = apply_features(st.view(), features);
+        trainer.update(x.view(), row..row + n)?;
+        readout_secs += t1.elapsed().as_secs_f64();
+        row += n;
+    }
+    let t1 = Instant::now();
+    let fitted = trainer.finish()?;
+    readout_secs += t1.elapsed().as_secs_f64();
+
+    // Testing.
+    let mut test_x: Vec<Array2<f64>> = Vec::new();
+    while row < total {
+        let n = (total - row).min(CHUNK);
+        let t0 = Instant::now();
+        let st = driver.next(n)?;
+        reservoir_secs += t0.elapsed().as_secs_f64();
+        if let Some(a) = all_states.as_mut() {
+            a.append(Axis(0), st.view()).expect("same width");
+        }
+        if memory_task {
+            mc_states.push(st.clone());
+        }
+        test_x.push(apply_features(st.view(), features));
+        row += n;
+    }
+    let t1 = Instant::now();
+    let views: Vec<ArrayView2<'_, f64>> = test_x.iter().map(|a| a.view()).collect();
+    let test_x =
+        ndarray::concatenate(Axis(0), &views).map_err(|e| RunError::Data(e.to_string()))?;
+    let test_range = split.washout + split.train..total;
+    let (predictions, test_targets, metrics) = fitted.score(test_x.view(), test_range)?;
+    readout_secs += t1.elapsed().as_secs_f64();
+    let train_metrics = fitted.train_metrics().clone();
+    let mut metrics = metrics;
+    if memory_task {
+        let views: Vec<ArrayView2<'_, f64>> = mc_states.iter().map(|a| a.view()).collect();
+        let x = ndarray::concatenate(Axis(0), &views).map_err(|e| RunError::Data(e.to_string()))?;
+        let u = inputs.slice(s![split.washout..total, 0]);
+        let mc = memory_capacity_of(x.view(), u, &cfg.readout, split)?;
+        metrics.insert("memory_capacity".to_owned(), mc.sum_from(1));
+        metrics.insert("memory_capacity_with_delay_0".to_owned(), mc.total);
+        metrics.insert(
+            "memory_capacity_max_delay".to_owned(),
+            (mc.per_delay.len() - 1) as f64,
+        );
+    }
+
+    let energy = driver.energy().map(|j| EnergyReport {
+        joules: j,
+        joules_per_step: j / total as f64,
+        note: "model estimate of the substrate's own dissipation; excludes drive and readout electronics",
+    });
+    let report = Report {
+        physrc_version: env!("CARGO_PKG_VERSION"),
+        config: cfg.origin.clone(),
+        substrate: info,
+        data: DataReport {
+            name: data.name.clone(),
+            steps_available,
+            input_dim: inputs.ncols(),
+            outputs: data.targets.n_outputs(),
+        },
+        split,
+        readout: ReadoutReport {
+            settings: cfg.readout.clone(),
+            features: n_features,
+            alpha_chosen: fitted.alpha_chosen(),
+        },
+        metrics,
+        train_metrics,
+        state_dim,
+        timing: Timing {
+            reservoir_seconds: reservoir_secs,
+            seconds_per_step: reservoir_secs / total as f64,
+            readout_seconds: readout_secs,
+            total_seconds: t_start.elapsed().as_secs_f64(),
+        },
+        energy,
+        normalization,
+    };
+    Ok(Outcome {
+        report,
+        predictions,
+        targets: test_targets,
+        states: all_states,
+    })
+}
+
+/// Writes an outcome into `dir`: `report.json`, `predictions.npy`, `targets.npy` and, when
+/// present, `states.npy`.
+///
+/// # Errors
+///
+/// [`RunError::Io`] when the folder or a file cannot be written.
+pub fn write_outcome(outcome: &Outcome, dir: &std::path::Path) -> Result<(), RunError> {
+    std::fs::create_dir_all(dir).map_err(|source| RunError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let json = serde_json::to_string_pretty(&outcome.report).expect("reports serialise");
+    let p = dir.join("report.json");
+    std::fs::write(&p, json + "\n").map_err(|source| RunError::Io { path: p, source })?;
+    write_series(&outcome.predictions, &dir.join("predictions.npy"))?;
+    write_series(&outcome.targets, &dir.join("targets.npy"))?;
+    if let Some(states) = &outcome.states {
+        npy::write(&dir.join("states.npy"), states)?;
+    }
+    Ok(())
+}
+
+fn write_series(s: &Series, path: &std::path::Path) -> Result<(), RunError> {
+    match s {
+        Series::Values(v) => npy::write(path, v),
+        Series::Labels(l) => npy::write(path, &l.mapv(|c| c as i64)),
+    }
+}
+
+enum StateSource {
+    Live(Box<dyn Reservoir + Send>),
+    Recorded(Array2<f64>),
+}
+
+struct Driver<'a> {
+    src: StateSource,
+    inputs: ArrayView2<'a, f64>,
+    pos: usize,
+}
+
+impl Driver<'_> {
+    fn reset(&mut self) -> Result<(), RunError> {
+        self.pos = 0;
+        if let StateSource::Live(r) = &mut self.src {
+            r.reset()?;
+        }
+        Ok(())
+    }
+
+    fn state_dim(&self) -> usize {
+        match &self.src {
+            StateSource::Live(r) => r.state_dim(),
+            StateSource::Recorded(x) => x.ncols(),
+        }
+    }
+
+    fn energy(&self) -> Option<f64> {
+        match &self.src {
+            StateSource::Live(r) => r.energy(),
+            StateSource::Recorded(_) => None,
+        }
+    }
+
+    fn next(&mut self, n: usize) -> Result<Array2<f64>, RunError> {
+        let range = self.pos..self.pos + n;
+        self.pos += n;
+        match &mut self.src {
+            StateSource::Live(r) => Ok(r.run(self.inputs.slice(s![range, ..]))?),
+            StateSource::Recorded(x) => Ok(x.slice(s![range, ..]).to_owned()),
+        }
+    }
+}
+
+/// Memory capacity (Jaeger 2001) of the post-washout states: delays up to twice the state
+/// dimension (capped so that the training part keeps at least four rows per delay), readouts
+/// trained on the `train` rows and scored on the `test` rows, with the ridge penalty of the
+/// configured readout.
+fn memory_capacity_of(
+    x: ArrayView2<'_, f64>,
+    u: ndarray::ArrayView1<'_, f64>,
+    readout: &ReadoutConfig,
+    split: Split,
+) -> Result<physrc_readout::MemoryCapacity, RunError> {
+    let alpha = match readout {
+        ReadoutConfig::Ridge(r) => r.alpha,
+        ReadoutConfig::Classifier(c) => c.alpha,
+        ReadoutConfig::RidgeCv(_) | ReadoutConfig::Rls(_) => 1e-8,
+    };
+    let max_delay = (2 * x.ncols()).min(split.train / 4).max(1);
+    let used = x.nrows() - max_delay;
+    let train_rows = split.train.saturating_sub(max_delay);
+    let opts = physrc_readout::CapacityOptions {
+        max_delay,
+        washout: 0,
+        train_fraction: train_rows as f64 / used as f64,
+        alpha,
+        ..physrc_readout::CapacityOptions::default()
+    };
+    physrc_readout::memory_capacity(x, u, &opts).map_err(RunError::from_component)
+}
+
+fn readout_features(r: &ReadoutConfig) -> Features {
+    match r {
+        ReadoutConfig::Ridge(s) => s.features,
+        ReadoutConfig::RidgeCv(s) => s.features,
+        ReadoutConfig::Classifier(s) => s.features,
+        ReadoutConfig::Rls(s) => s.features,
+    }
+}
+
+fn apply_features(states: ArrayView2<'_, f64>, f: Features) -> Array2<f64> {
+    match f {
+        Features::State => states.to_owned(),
+        Features::StateSquared => {
+            let sq = states.mapv(|v| v * v);
+            ndarray::concatenate(Axis(1), &[states, sq.view()]).expect("same number of rows")
+        }
+    }
+}
+
+/// Loads the data set; for recorded states also returns them. The flag says whether to
+/// normalise inputs.
+fn load_data(
+    cfg: &RunConfig,
+    total: usize,
+) -> Result<(Dataset, bool, Option<Array2<f64>>), RunError> {
+    let recorded = if cfg.substrate_kind()? == "recorded" {
+        Some(substrate::load_recorded(cfg)?)
+    } else {
+        None
+    };
+    match &cfg.source {
+        DataSource::Task(table) => {
+            let spec: physrc_tasks::TaskSpec = toml::Value::Table(table.clone())
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    RunError::config(&cfg.origin, format!("[task]: {}", e.message()))
+                })?;
+            let data = spec.generate(total).map_err(RunError::from_component)?;
+            Ok((data, true, recorded))
+        }
+        DataSource::Files(files) => {
+            let tpath = cfg.resolve(&files.targets);
+            let classes = matches!(cfg.readout, ReadoutConfig::Classifier(_));
+            let targets = if classes {
+                let labels = npy::read_labels(&tpath)?;
+                let n_classes = labels.iter().max().map_or(0, |m| m + 1);
+                Targets::Classes { labels, n_classes }
+            } else {
+                Targets::Regression(npy::read_matrix(&tpath, "targets")?)
+            };
+            let t = targets.len();
+            let (inputs, name) = match &files.inputs {
+                Some(p) => {
+                    let ipath = cfg.resolve(p);
+                    let u = npy::read_matrix(&ipath, "inputs")?;
+                    if u.nrows() != t {
+                        return Err(RunError::Npy {
+                            path: ipath,
+                            message: format!(
+                                "inputs have {} rows but targets ({}) have {t}",
+                                u.nrows(),
+                                tpath.display()
+                            ),
+                        });
+                    }
+                    if let Some(((r, c), v)) = u.indexed_iter().find(|(_, v)| !v.is_finite()) {
+                        return Err(RunError::Npy {
+                            path: ipath,
+                            message: format!("input at row {r}, column {c} is not finite ({v})"),
+                        });
+                    }
+                    (u, p.display().to_string())
+                }
+                None if recorded.is_some() => (Array2::zeros((t, 0)), tpath.display().to_string()),
+                None => {
+                    return Err(RunError::config(
+                        &cfg.origin,
+                        "[data] inputs is required unless the substrate is `recorded`",
+                    ));
+                }
+            };
+            if let Targets::Regression(y) = &targets {
+                if let Some(((r, c), v)) = y.indexed_iter().find(|(_, v)| !v.is_finite()) {
+                    return Err(RunError::Npy {
+                        path: tpath,
+                        message: format!("target at row {r}, column {c} is not finite ({v})"),
+                    });
+                }
+            }
+            if let Some(x) = &recorded {
+                if x.nrows() < total.min(t) {
+                    return Err(RunError::Data(format!(
+                        "recorded states have {} rows but the split needs {total}",
+                        x.nrows()
+                    )));
+                }
+            }
+            let data =
+                Dataset::new(name, inputs, targets, None).map_err(RunError::from_component)?;
+            Ok((data, files.normalize, recorded))
+        }
+    }
+}
+
+fn slice_targets(t: &Targets, total: usize) -> Targets {
+    match t {
+        Targets::Regression(y) => Targets::Regression(y.slice(s![..total, ..]).to_owned()),
+        Targets::Classes { labels, n_classes } => Targets::Classes {
+            labels: labels.slice(s![..total]).to_owned(),
+            n_classes: *n_classes,
+        },
+    }
+}
+
+/// Scales each input column into `[-1, 1]` from the task's range or from the rows before the
+/// test split; clips (and counts) test values outside it.
+fn normalize_inputs(
+    u: &mut Array2<f64>,
+    range: Option<(f64, f64)>,
+    fit_rows: usize,
+) -> NormalizationReport {
+    let d = u.ncols();
+    let (lo, mut hi, source) = match range {
+        Some((a, b)) => (vec![a; d], vec![b; d], "task"),
+        None => {
+            let fit = u.slice(s![..fit_rows, ..]);
+            let lo = fit
+                .fold_axis(Axis(0), f64::INFINITY, |a, &b| a.min(b))
+                .to_vec();
+            let hi = fit
+                .fold_axis(Axis(0), f64::NEG_INFINITY, |a, &b| a.max(b))
+                .to_vec();
+            (lo, hi, "training part")
+        }
+    };
+    let mut clipped = 0;
+    for j in 0..d {
+        if hi[j] <= lo[j] {
+            // A constant column carries no information; map it to 0 rather than divide by zero.
+            hi[j] = lo[j] + 1.0;
+            u.column_mut(j).fill(lo[j] + 0.5);
+        }
+        let (a, b) = (lo[j], hi[j]);
+        for v in u.column_mut(j).iter_mut() {
+            let x = 2.0 * (*v - a) / (b - a) - 1.0;
+            if !(-1.0..=1.0).contains(&x) {
+                clipped += 1;
+            }
+            *v = x.clamp(-1.0, 1.0);
+        }
+    }
+    NormalizationReport {
+        min: lo,
+        max: hi,
+        source,
+        clipped_values: clipped,
+    }
+}
+
+fn check_prenormalized(u: &Array2<f64>, name: &str) -> Result<(), RunError> {
+    if let Some(((r, c), v)) = u.indexed_iter().find(|(_, v)| !(-1.0..=1.0).contains(*v)) {
+        return Err(RunError::Data(format!(
+            "{name}: input at row {r}, column {c} is {v}, outside [-1, 1]; \
+             set [data] normalize = true to scale inputs from the training part"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,342 @@
+//! Glue between the runner and `physrc-readout`: one trainer per readout kind, fed chunk by
+//! chunk, and the fitted readout scoring the test part.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use ndarray::{Array1, Array2, ArrayView2, Axis, s};
+use physrc_readout as ro;
+use physrc_tasks::Targets;
+
+use crate::config::{ReadoutConfig, RidgeCvSettings};
+use crate::error::RunError;
+use crate::experiment::Series;
+
+fn comp<E>(e: E) -> RunError
+where
+    E: physrc_core::HasErrorKind + std::error::Error + Send + Sync + 'static,
+{
+    RunError::from_component(e)
+}
+
+/// Accumulates training data for one readout.
+pub(crate) struct Trainer<'t> {
+    targets: &'t Targets,
+    kind: TrainerKind,
+}
+
+enum TrainerKind {
+    /// Ridge without standardisation: streamed sufficient statistics.
+    Stream(ro::RidgeAccumulator),
+    /// Everything else holds the training features (cross-validation needs rows, and
+    /// standardisation needs the statistics before the fit).
+    Hold {
+        x: Vec<Array2<f64>>,
+        rows: Vec<Range<usize>>,
+        settings: ReadoutConfig,
+    },
+    /// Online recursive least squares, updated row by row.
+    Rls(ro::Rls),
+}
+
+/// A fitted readout ready to score the test part.
+pub(crate) struct Fitted<'t> {
+    targets: &'t Targets,
+    model: Model,
+    alpha_chosen: Option<f64>,
+    train_metrics: BTreeMap<String, f64>,
+}
+
+enum Model {
+    Ridge {
+        scaler: Option<ro::FittedStandardize>,
+        ridge: ro::FittedRidge,
+    },
+    Classifier {
+        scaler: Option<ro::FittedStandardize>,
+        clf: ro::FittedRidgeClassifier,
+    },
+    Rls(ro::Rls),
+}
+
+impl<'t> Trainer<'t> {
+    pub(crate) fn new(
+        cfg: &ReadoutConfig,
+        targets: &'t Targets,
+        n_features: usize,
+    ) -> Result<Self, RunError> {
+        let classes = matches!(targets, Targets::Classes { .. });
+        match cfg {
+            ReadoutConfig::Classifier(_) if !classes => {
+                return Err(RunError::Data(
+                    "[readout] kind = \"classifier\" needs class labels as targets; this data has real-valued targets".into(),
+                ));
+            }
+            ReadoutConfig::Ridge(_) | ReadoutConfig::RidgeCv(_) | ReadoutConfig::Rls(_)
+                if classes =>
+            {
+                return Err(RunError::Data(
+                    "the targets are class labels; use [readout] kind = \"classifier\"".into(),
+                ));
+            }
+            _ => {}
+        }
+        let kind = match cfg {
+            ReadoutConfig::Ridge(s) if !s.standardize => {
+                let r = ro::Ridge::new(s.alpha).map_err(comp)?;
+                TrainerKind::Stream(r.accumulator(n_features, targets.n_outputs()))
+            }
+            ReadoutConfig::Rls(s) => TrainerKind::Rls(
+                ro::Rls::new(n_features, targets.n_outputs(), s.forgetting, s.delta)
+                    .map_err(comp)?,
+            ),
+            other => TrainerKind::Hold {
+                x: Vec::new(),
+                rows: Vec::new(),
+                settings: other.clone(),
+            },
+        };
+        Ok(Trainer { targets, kind })
+    }
+
+    /// Adds the features of data rows `rows`.
+    pub(crate) fn update(
+        &mut self,
+        x: ArrayView2<'_, f64>,
+        rows: Range<usize>,
+    ) -> Result<(), RunError> {
+        match &mut self.kind {
+            TrainerKind::Stream(acc) => {
+                let y = regression(self.targets, rows);
+                acc.update(x, y).map_err(comp)?;
+            }
+            TrainerKind::Hold {
+                x: xs, rows: rs, ..
+            } => {
+                xs.push(x.to_owned());
+                rs.push(rows);
+            }
+            TrainerKind::Rls(rls) => {
+                let y = regression(self.targets, rows);
+                for (xr, yr) in x.rows().into_iter().zip(y.rows()) {
+                    rls.update(&xr.to_vec(), &yr.to_vec()).map_err(comp)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn finish(self) -> Result<Fitted<'t>, RunError> {
+        let targets = self.targets;
+        let (model, alpha_chosen, train_metrics) = match self.kind {
+            TrainerKind::Stream(acc) => (
+                Model::Ridge {
+                    scaler: None,
+                    ridge: acc.finish().map_err(comp)?,
+                },
+                None,
+                BTreeMap::new(),
+            ),
+            TrainerKind::Rls(rls) => (Model::Rls(rls), None, BTreeMap::new()),
+            TrainerKind::Hold { x, rows, settings } => {
+                let views: Vec<_> = x.iter().map(|a| a.view()).collect();
+                let x = ndarray::concatenate(Axis(0), &views)
+                    .map_err(|e| RunError::Data(e.to_string()))?;
+                let rows = rows.first().map_or(0, |r| r.start)..rows.last().map_or(0, |r| r.end);
+                fit_held(targets, x, rows, &settings)?
+            }
+        };
+        Ok(Fitted {
+            targets,
+            model,
+            alpha_chosen,
+            train_metrics,
+        })
+    }
+}
+
+fn regression(t: &Targets, rows: Range<usize>) -> ArrayView2<'_, f64> {
+    match t {
+        Targets::Regression(y) => y.slice(s![rows, ..]),
+        Targets::Classes { .. } => {
+            unreachable!("checked in Trainer::new: regression readouts get real targets")
+        }
+    }
+}
+
+fn labels(t: &Targets, rows: Range<usize>) -> Array1<usize> {
+    match t {
+        Targets::Classes { labels, .. } => labels.slice(s![rows]).to_owned(),
+        Targets::Regression(_) => {
+            unreachable!("checked in Trainer::new: the classifier gets labels")
+        }
+    }
+}
+
+fn n_classes(t: &Targets) -> usize {
+    match t {
+        Targets::Classes { n_classes, .. } => *n_classes,
+        Targets::Regression(y) => y.ncols(),
+    }
+}
+
+fn standardize(
+    x: Array2<f64>,
+    on: bool,
+) -> Result<(Option<ro::FittedStandardize>, Array2<f64>), RunError> {
+    if !on {
+        return Ok((None, x));
+    }
+    let s = ro::Standardize::new().fit(x.view()).map_err(comp)?;
+    let xs = s.transform(x.view()).map_err(comp)?;
+    Ok((Some(s), xs))
+}
+
+/// A fitted model, the penalty cross-validation chose (if any) and the training metrics.
+type FitOutcome = (Model, Option<f64>, BTreeMap<String, f64>);
+
+fn fit_held(
+    targets: &Targets,
+    x: Array2<f64>,
+    rows: Range<usize>,
+    settings: &ReadoutConfig,
+) -> Result<FitOutcome, RunError> {
+    match settings {
+        ReadoutConfig::Ridge(s) => {
+            let (scaler, x) = standardize(x, s.standardize)?;
+            let y = regression(targets, rows);
+            let ridge = ro::Ridge::new(s.alpha)
+                .map_err(comp)?
+                .fit(x.view(), y)
+                .map_err(comp)?;
+            let pred = ridge.predict(x.view()).map_err(comp)?;
+            Ok((
+                Model::Ridge { scaler, ridge },
+                None,
+                regression_metrics(pred.view(), y)?,
+            ))
+        }
+        ReadoutConfig::RidgeCv(s) => {
+            let (scaler, x) = standardize(x, s.standardize)?;
+            let y = regression(targets, rows);
+            let cv = ridge_cv(s)?.fit(x.view(), y).map_err(comp)?;
+            let alpha = cv.alpha();
+            let ridge = cv.ridge().clone();
+            let pred = ridge.predict(x.view()).map_err(comp)?;
+            Ok((
+                Model::Ridge { scaler, ridge },
+                Some(alpha),
+                regression_metrics(pred.view(), y)?,
+            ))
+        }
+        ReadoutConfig::Classifier(s) => {
+            let (scaler, x) = standardize(x, s.standardize)?;
+            let l = labels(targets, rows);
+            let clf = ro::RidgeClassifier::new(s.alpha, n_classes(targets))
+                .map_err(comp)?
+                .fit(x.view(), l.as_slice().expect("contiguous"))
+                .map_err(comp)?;
+            let pred = clf.predict(x.view()).map_err(comp)?;
+            Ok((
+                Model::Classifier { scaler, clf },
+                None,
+                class_metrics(&pred, &l)?,
+            ))
+        }
+        ReadoutConfig::Rls(_) => unreachable!("rls is trained online"),
+    }
+}
+
+fn ridge_cv(s: &RidgeCvSettings) -> Result<ro::RidgeCv, RunError> {
+    let alphas = match &s.alphas {
+        Some(a) => a.clone(),
+        None => ro::log_grid(1e-10, 1e2, 25).map_err(comp)?,
+    };
+    let method = match s.cv.as_str() {
+        "gcv" => ro::CvMethod::Gcv,
+        "loo" => ro::CvMethod::Loo,
+        "kfold" => ro::CvMethod::KFold { folds: s.folds },
+        other => {
+            return Err(RunError::Data(format!(
+                "[readout] cv must be \"gcv\", \"loo\" or \"kfold\", got {other:?}"
+            )));
+        }
+    };
+    ro::RidgeCv::new(alphas, method).map_err(comp)
+}
+
+fn regression_metrics(
+    pred: ArrayView2<'_, f64>,
+    y: ArrayView2<'_, f64>,
+) -> Result<BTreeMap<String, f64>, RunError> {
+    let mut m = BTreeMap::new();
+    m.insert("mse".to_owned(), ro::metrics::mse(pred, y).map_err(comp)?);
+    m.insert("nmse".to_owned(), ro::metrics::nmse(pred, y).map_err(comp)?);
+    m.insert(
+        "nrmse".to_owned(),
+        ro::metrics::nrmse(pred, y).map_err(comp)?,
+    );
+    Ok(m)
+}
+
+fn class_metrics(
+    pred: &Array1<usize>,
+    truth: &Array1<usize>,
+) -> Result<BTreeMap<String, f64>, RunError> {
+    let acc = ro::metrics::accuracy(
+        pred.as_slice().expect("contiguous"),
+        truth.as_slice().expect("contiguous"),
+    )
+    .map_err(comp)?;
+    let mut m = BTreeMap::new();
+    m.insert("accuracy".to_owned(), acc);
+    m.insert("error_rate".to_owned(), 1.0 - acc);
+    Ok(m)
+}
+
+impl Fitted<'_> {
+    pub(crate) fn alpha_chosen(&self) -> Option<f64> {
+        self.alpha_chosen
+    }
+
+    pub(crate) fn train_metrics(&self) -> &BTreeMap<String, f64> {
+        &self.train_metrics
+    }
+
+    /// Predicts the test part (`x`, data rows `rows`) and scores it.
+    pub(crate) fn score(
+        &self,
+        x: ArrayView2<'_, f64>,
+        rows: Range<usize>,
+    ) -> Result<(Series, Series, BTreeMap<String, f64>), RunError> {
+        let scale = |s: &Option<ro::FittedStandardize>| -> Result<Array2<f64>, RunError> {
+            match s {
+                Some(s) => s.transform(x).map_err(comp),
+                None => Ok(x.to_owned()),
+            }
+        };
+        match &self.model {
+            Model::Ridge { scaler, ridge } => {
+                let xs = scale(scaler)?;
+                let pred = ridge.predict(xs.view()).map_err(comp)?;
+                let y = regression(self.targets, rows);
+                let m = regression_metrics(pred.view(), y)?;
+                Ok((Series::Values(pred), Series::Values(y.to_owned()), m))
+            }
+            Model::Rls(rls) => {
+                let y = regression(self.targets, rows);
+                let mut pred = Array2::zeros(y.dim());
+                rls.predict_into(x, pred.view_mut()).map_err(comp)?;
+                let m = regression_metrics(pred.view(), y)?;
+                Ok((Series::Values(pred), Series::Values(y.to_owned()), m))
+            }
+            Model::Classifier { scaler, clf } => {
+                let xs = scale(scaler)?;
+                let pred = clf.predict(xs.view()).map_err(comp)?;
+                let l = labels(self.targets, rows);
+                let m = class_metrics(&pred, &l)?;
+                Ok((Series::Labels(pred), Series::Labels(l), m))
+            }
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! Bad input to `physrc run` gives a clear, typed error naming what was wrong — never a panic,
+//! never silently wrong output.
+
+use std::path::Path;
+
+use ndarray::{Array1, Array2, Array3};
+use ndarray_npy::write_npy;
+use physrc::config::RunConfig;
+use physrc::{ErrorKind, HasErrorKind, RunError};
+
+/// Writes a small valid data set (T = 60, one input in [-1, 1], one target) into `dir`.
+fn write_data(dir: &Path) {
+    let u = Array2::from_shape_fn((60, 1), |(t, _)| ((t as f64) * 0.37).sin());
+    let y = Array2::from_shape_fn((60, 1), |(t, _)| ((t as f64) * 0.37 + 0.37).sin());
+    write_npy(dir.join("u.npy"), &u).unwrap();
+    write_npy(dir.join("y.npy"), &y).unwrap();
+}
+
+fn config(body: &str) -> String {
+    let base = r#"
+[substrate]
+kind = "esn"
+units = 20
+spectral_radius = 0.9
+seed = 1
+"#;
+    format!("{base}{body}")
+}
+
+const DATA: &str = r#"
+[data]
+inputs = "u.npy"
+targets = "y.npy"
+normalize = false
+
+[split]
+washout = 10
+train = 30
+test = 20
+"#;
+
+fn run_in(dir: &Path, text: &str) -> Result<physrc::experiment::Outcome, RunError> {
+    let cfg = RunConfig::from_toml_str(text, dir, "test.toml")?;
+    physrc::experiment::run(&cfg)
+}
+
+#[test]
+fn a_valid_config_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path());
+    let o = run_in(dir.path(), &config(DATA)).unwrap();
+    assert!(o.report.metrics["nrmse"].is_finite());
+}
+
+#[test]
+fn nan_input_is_rejected_naming_the_file_and_row() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path());
+    let mut u = Array2::from_elem((60, 1), 0.1);
+    u[[17, 0]] = f64::NAN;
+    write_npy(dir.path().join("u.npy"), &u).unwrap();
+    let e = run_in(dir.path(), &config(DATA)).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("u.npy") && msg.contains("row 17") && msg.contains("not finite"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn out_of_range_input_without_normalisation_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path());
+    let mut u = Array2::from_elem((60, 1), 0.1);
+    u[[5, 0]] = 1.5;
+    write_npy(dir.path().join("u.npy"), &u).unwrap();
+    let e = run_in(dir.path(), &config(DATA)).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("row 5") && msg.contains("outside [-1, 1]") && msg.contains("normalize"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn normalisation_scales_from_the_training_part_and_counts_clipping() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path());
+    // Values in [0, 10] before the test split; the test part reaches 20, beyond that range.
+    let u = Array2::from_shape_fn(
+        (60, 1),
+        |(t, _)| if t < 40 { (t % 11) as f64 } else { 20.0 },
+    );
+    write_npy(dir.path().join("u.npy"), &u).unwrap();
+    let text = config(&DATA.replace("normalize = false", "normalize = true"));
+    let o = run_in(dir.path(), &text).unwrap();
+    let n = o.report.normalization.unwrap();
+    assert_eq!(n.min, vec![0.0]);
+    assert_eq!(n.max, vec![10.0]);
+    assert_eq!(n.clipped_values, 20);
+}
+
+#[test]
+fn mismatched_lengths_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path());
+    write_npy(dir.path().join("y.npy"), &Array2::<f64>::zeros((59, 1))).unwrap();
+    let e = run_in(dir.path(), &config(DATA)).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("60 rows") && msg.contains("59"), "{msg}");
+}
+
+#[test]
+fn a_split_longer_than_the_data_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path());
+    let e = run_in(dir.path(), &config(&DATA.replace("test = 20", "test = 21"))).unwrap_err();
+    assert!(e.to_string().contains("61"), "{e}");
+}
+
+#[test]
+fn wrong_input_dimension_for_explicit_matrices_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path());
+    write_npy(dir.path().join("W.npy"), &Array2::<f64>::eye(4)).unwrap();
+    write_npy(dir.path().join("Win.npy"), &Array2::<f64>::ones((4, 2))).unwrap();
+    let text = format!("[substrate]\nkind = \"esn\"\nw = \"W.npy\"\nwin = \"Win.npy\"\n{DATA}");
+    let e = run_in(dir.path(), &text).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("Win") || msg.contains("win"), "{msg}");
+    assert_eq!(e.kind(), ErrorKind::DimensionMismatch, "{msg}");
+}
+
+#[test]
+fn unknown_keys_are_rejected_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path());
+    for (text, key) in [
+        (config(DATA) + "\n[extra]\nx = 1\n", "extra"),
+        (
+            config(&DATA.replace("test = 20", "test = 20\ntets = 3")),
+            "tets",
+        ),
+        (config(DATA).replace("units = 20", "unitz = 20"), "unitz"),
+        (
+            config(&DATA.replace("normalize = false", "normalise = false")),
+            "normalise",
+        ),
+        (
+            config(DATA) + "\n[readout]\nkind = \"ridge\"\nalpah = 1.0\n",
+            "alpah",
+        ),
+    ] {
+        let e = run_in(dir.path(), &text).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains(key) && msg.contains("unknown"),
+            "expected {key} in: {msg}"
+        );
+        assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{msg}");
+    }
+    let text = "[substrate]\nkind = \"esn\"\n[task]\nkind = \"narma10\"\nsed = 3\n[split]\ntrain = 10\ntest = 10\n";
+    let e = run_in(dir.path(), text).unwrap_err();
+    assert!(e.to_string().contains("sed"), "{e}");
+}
+
+#[test]
+fn unknown_substrate_kind_lists_the_known_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path());
+    let e = run_in(dir.path(), &config(DATA).replace("\"esn\"", "\"quantum\"")).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("quantum") && msg.contains("memristor"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn npy_of_the_wrong_shape_is_rejected_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path());
+    write_npy(dir.path().join("u.npy"), &Array3::<f64>::zeros((60, 1, 2))).unwrap();
+    let e = run_in(dir.path(), &config(DATA)).unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("u.npy") && msg.contains("[60, 1, 2]"), "{msg}");
+
+    write_data(dir.path());
+    write_npy(dir.path().join("W.npy"), &Array2::<f64>::zeros((4, 5))).unwrap();
+    write_npy(dir.path().join("Win.npy"), &Array2::<f64>::ones((4, 1))).unwrap();
+    write_npy(dir.path().join("bias.npy"), &Array1::<f64>::zeros(4)).unwrap();
+    let text = format!(
+        "[substrate]\nkind = \"esn\"\nw = \"W.npy\"\nwin = \"Win.npy\"\nbias = \"bias.npy\"\n{DATA}"
+    );
+    let e = run_in(dir.path(), &text).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("W.npy") && msg.contains('4') && msg.contains('5'),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = run_in(dir.path(), &config(DATA)).unwrap_err();
+    assert!(e.to_string().contains("y.npy"), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Io);
+}
+
+#[test]
+fn the_cli_reports_errors_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path());
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(
+        &cfg,
+        config(DATA).replace("units = 20", "units = 20\nleak = 2"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_physrc"))
+        .args(["run"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains("leak"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
