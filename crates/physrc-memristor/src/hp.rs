@@ -275,7 +275,11 @@ mod tests {
         assert!((r.current - 5.0 / (100.0 * x + 16e3 * (1.0 - x))).abs() < 1e-12);
         // Energy: dx/dt = k·i, so the charge is ∫ i dt = Δx/k and E = ∫ V·i dt = V·Δx/k.
         let e = 5.0 * (x - 0.1) / 1e4;
-        assert!((r.energy - e).abs() < 1e-9 * e.abs().max(1e-12), "{} vs {e}", r.energy);
+        assert!(
+            (r.energy - e).abs() < 1e-9 * e.abs().max(1e-12),
+            "{} vs {e}",
+            r.energy
+        );
     }
 
     #[test]

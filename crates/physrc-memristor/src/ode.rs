@@ -127,7 +127,8 @@ mod tests {
     fn logistic_growth_matches_its_closed_form() {
         // dx/dt = 4x(1 − x): x(t) = 1 / (1 + ((1 − x0)/x0)·e^(−4t)).
         let x0 = 0.1;
-        let (x, _) = integrate(x0, 1.0, (0.0, 1.0), 1e-3, |x| 4.0 * x * (1.0 - x), |_| 0.0).unwrap();
+        let (x, _) =
+            integrate(x0, 1.0, (0.0, 1.0), 1e-3, |x| 4.0 * x * (1.0 - x), |_| 0.0).unwrap();
         let exact = 1.0 / (1.0 + 9.0 * (-4.0f64).exp());
         assert!((x - exact).abs() < 1e-8);
     }
@@ -143,6 +144,16 @@ mod tests {
     #[test]
     fn the_step_budget_is_reported() {
         // A rate far beyond what any budget can resolve with accuracy.
-        assert!(integrate(0.5, 1.0, (0.0, 1.0), 1e-20, |x| (1e9 * x).sin() * 1e9, |_| 0.0).is_none());
+        assert!(
+            integrate(
+                0.5,
+                1.0,
+                (0.0, 1.0),
+                1e-20,
+                |x| (1e9 * x).sin() * 1e9,
+                |_| 0.0
+            )
+            .is_none()
+        );
     }
 }

@@ -325,7 +325,11 @@ mod tests {
             for _ in 0..200 {
                 d.apply(1.0, 10e-9).unwrap();
             }
-            assert!(d.state() <= 1.0 && d.state() > 0.99, "{window:?}: {}", d.state());
+            assert!(
+                d.state() <= 1.0 && d.state() > 0.99,
+                "{window:?}: {}",
+                d.state()
+            );
         }
     }
 

@@ -14,14 +14,24 @@ fn check_train<D: Device>(mut dev: D, train: &[(f64, f64)]) -> Result<(), TestCa
     let limit = dev.v_limit();
     for &(frac, width) in train {
         let v = frac * limit;
-        let r = dev.apply(v, width).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let r = dev
+            .apply(v, width)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
         let s = dev.state();
-        prop_assert!(s >= lo && s <= hi, "state {s} left [{lo}, {hi}] after {v} V");
+        prop_assert!(
+            s >= lo && s <= hi,
+            "state {s} left [{lo}, {hi}] after {v} V"
+        );
         prop_assert!(r.current.is_finite());
-        prop_assert!(r.energy.is_finite() && r.energy >= 0.0, "energy {}", r.energy);
+        prop_assert!(
+            r.energy.is_finite() && r.energy >= 0.0,
+            "energy {}",
+            r.energy
+        );
         // A passive device: current has the sign of the voltage.
         prop_assert!(r.current * v >= 0.0);
-        dev.idle(width).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        dev.idle(width)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
         let s = dev.state();
         prop_assert!(s >= lo && s <= hi);
     }
@@ -33,7 +43,11 @@ fn train(width: std::ops::Range<f64>) -> impl Strategy<Value = Vec<(f64, f64)>> 
 }
 
 fn window() -> impl Strategy<Value = Window> {
-    prop_oneof![Just(Window::None), Just(Window::Joglekar), Just(Window::Biolek)]
+    prop_oneof![
+        Just(Window::None),
+        Just(Window::Joglekar),
+        Just(Window::Biolek)
+    ]
 }
 
 proptest! {

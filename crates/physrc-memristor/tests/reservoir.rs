@@ -230,17 +230,26 @@ fn bad_configurations_are_clear_errors() {
         pulse_width: -1e-6,
         ..zhong(0)
     });
-    assert!(e.to_string().contains("`pulse_width` must be positive"), "{e}");
+    assert!(
+        e.to_string().contains("`pulse_width` must be positive"),
+        "{e}"
+    );
     let e = build_err(ReservoirParams {
         gap: 1e-6,
         ..zhong(0)
     });
-    assert!(matches!(e, MemristorError::NotForModel { name: "gap", .. }), "{e}");
+    assert!(
+        matches!(e, MemristorError::NotForModel { name: "gap", .. }),
+        "{e}"
+    );
     let e = build_err(ReservoirParams {
         variation: 0.9,
         ..zhong(0)
     });
-    assert!(e.to_string().contains("`variation` must lie in [0, 0.5]"), "{e}");
+    assert!(
+        e.to_string().contains("`variation` must lie in [0, 0.5]"),
+        "{e}"
+    );
     let e = build_err(ReservoirParams {
         read_noise: -0.1,
         ..zhong(0)
