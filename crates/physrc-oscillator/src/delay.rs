@@ -22,7 +22,9 @@
 //! ```
 //!
 //! Consecutive virtual nodes are coupled through the node's inertia (`e^{−θ}`), each node to its
-//! own past through the delay loop.
+//! own past through the delay loop. With [`DelayConfig::delay_offset`] `= d > 0` the delay is
+//! `τ = (N + d) θ` and node `i` reads node `i − d` of the previous frame instead (a
+//! desynchronised loop); the state is then a delay line of `N + d` node values.
 //!
 //! # Input scaling
 //!
@@ -112,6 +114,11 @@ pub struct DelayConfig {
     pub input_scale: f64,
     /// Seed of the mask (ChaCha8 stream 0).
     pub seed: u64,
+    /// Extra node spacings in the delay: `τ = (N + delay_offset) θ`. `0` (the default) is
+    /// Appeltant et al.'s synchronised loop, where each virtual node sees its own value one
+    /// frame earlier; `1` is the desynchronised loop of Paquot et al. (Sci. Rep. 2, 287 (2012)),
+    /// where node `i` sees node `i − 1` of the previous frame.
+    pub delay_offset: usize,
 }
 
 impl Default for DelayConfig {
@@ -127,6 +134,7 @@ impl Default for DelayConfig {
             input_offset: 0.0,
             input_scale: 1.0,
             seed: 0,
+            delay_offset: 0,
         }
     }
 }
@@ -139,7 +147,12 @@ pub struct DelayReservoir {
     input_dim: usize,
     mask: Array2<f64>,
     decay: f64,
-    x: Vec<f64>,
+    /// The delay line: the last `N + delay_offset` node values, oldest at `head`.
+    line: Vec<f64>,
+    head: usize,
+    /// The most recent node value (the start of the next interval).
+    last: f64,
+    /// Scratch for the frame being computed.
     next: Vec<f64>,
     raw: Vec<f64>,
 }
@@ -166,7 +179,9 @@ impl DelayReservoir {
             input_dim,
             mask,
             decay: (-cfg.theta).exp(),
-            x: vec![0.0; cfg.nodes],
+            line: vec![0.0; cfg.nodes + cfg.delay_offset],
+            head: 0,
+            last: 0.0,
             next: vec![0.0; cfg.nodes],
             raw: vec![0.0; input_dim],
         })
@@ -218,8 +233,10 @@ impl DelayReservoir {
             *r = self.cfg.input_offset + self.cfg.input_scale * u;
         }
         let gain = 1.0 - self.decay;
-        let mut prev = self.x[self.cfg.nodes - 1];
-        for i in 0..self.cfg.nodes {
+        let len = self.line.len();
+        let mut prev = self.last;
+        let mut head = self.head;
+        for (i, o) in self.next.iter_mut().enumerate() {
             let j: f64 = self
                 .mask
                 .row(i)
@@ -227,10 +244,11 @@ impl DelayReservoir {
                 .zip(&self.raw)
                 .map(|(m, u)| m * u)
                 .sum();
-            let z = self.x[i] + self.cfg.gamma * j;
+            // The value τ = (N + delay_offset) θ ago.
+            let z = self.line[head] + self.cfg.gamma * j;
             let xi = self.decay * prev + gain * self.f.eval(z);
             if !xi.is_finite() {
-                // `next` is scratch: the committed state `x` is untouched.
+                // Only the scratch frame has been written: the delay line is untouched.
                 return Err(OscillatorError::Diverged {
                     model: "delay",
                     detail: format!(
@@ -239,11 +257,19 @@ impl DelayReservoir {
                     ),
                 });
             }
-            self.next[i] = xi;
+            *o = xi;
             prev = xi;
+            head = (head + 1) % len;
         }
-        std::mem::swap(&mut self.x, &mut self.next);
-        out.copy_from_slice(&self.x);
+        // Commit the frame: the N new values replace the N oldest ones.
+        let mut h = self.head;
+        for &v in self.next.iter() {
+            self.line[h] = v;
+            h = (h + 1) % len;
+        }
+        self.head = h;
+        self.last = prev;
+        out.copy_from_slice(&self.next);
         Ok(())
     }
 }
@@ -258,7 +284,9 @@ impl Reservoir for DelayReservoir {
     }
 
     fn reset(&mut self) -> Result<(), Error> {
-        self.x.iter_mut().for_each(|v| *v = 0.0);
+        self.line.iter_mut().for_each(|v| *v = 0.0);
+        self.head = 0;
+        self.last = 0.0;
         Ok(())
     }
 
@@ -279,5 +307,75 @@ impl Reservoir for DelayReservoir {
             .with("input_offset", c.input_offset)
             .with("input_scale", c.input_scale)
             .with("seed", c.seed)
+            .with("delay_offset", c.delay_offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The map written out by hand for `N = 3`: each node reads the delay line `N + d` node
+    /// spacings back, and the first node of a frame continues from the last node of the
+    /// previous frame through the inertia `e^{−θ}`.
+    fn by_hand(d: usize, mask: &[f64], u: &[f64], cfg: &DelayConfig) -> Vec<Vec<f64>> {
+        let f = MackeyGlass::new(cfg.eta, cfg.p).unwrap();
+        let n = mask.len();
+        let e = (-cfg.theta).exp();
+        // Global node sequence, with N + d zeros of history before the first frame.
+        let mut seq = vec![0.0; n + d];
+        let mut frames = Vec::new();
+        for &uk in u {
+            let raw = cfg.input_offset + cfg.input_scale * uk;
+            let mut frame = Vec::new();
+            for &m in mask {
+                let t = seq.len();
+                let delayed = seq[t - (n + d)];
+                let prev = seq[t - 1];
+                let x = e * prev + (1.0 - e) * f.eval(delayed + cfg.gamma * m * raw);
+                seq.push(x);
+                frame.push(x);
+            }
+            frames.push(frame);
+        }
+        frames
+    }
+
+    #[test]
+    fn delay_offset_reads_the_line_n_plus_d_nodes_back() {
+        let mask = [0.1, -0.1, 0.1];
+        let u = [0.9, -0.4, 0.3, 1.0, -1.0, 0.2, 0.7];
+        for d in [0, 1, 2, 5] {
+            let cfg = DelayConfig {
+                nodes: 3,
+                eta: 1.3,
+                gamma: 2.0,
+                delay_offset: d,
+                ..DelayConfig::default()
+            };
+            let mut r = DelayReservoir::with_mask(
+                &cfg,
+                Array2::from_shape_vec((3, 1), mask.to_vec()).unwrap(),
+            )
+            .unwrap();
+            let want = by_hand(d, &mask, &u, &cfg);
+            let mut out = [0.0; 3];
+            for (k, &uk) in u.iter().enumerate() {
+                r.step(&[uk], &mut out).unwrap();
+                for i in 0..3 {
+                    assert!(
+                        (out[i] - want[k][i]).abs() <= 1e-15 * want[k][i].abs().max(1.0),
+                        "d = {d}, frame {k}, node {i}: {} vs {}",
+                        out[i],
+                        want[k][i]
+                    );
+                }
+            }
+            // The offset must matter once the history has filled (frames ≥ 2).
+            if d > 0 {
+                let sync = by_hand(0, &mask, &u, &cfg);
+                assert_ne!(sync[4], want[4], "d = {d}");
+            }
+        }
     }
 }

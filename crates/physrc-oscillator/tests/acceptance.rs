@@ -7,36 +7,33 @@ mod common;
 use ndarray::{Array2, s};
 use physrc_tasks::Targets;
 
-/// NARMA10 with the delay reservoir of Appeltant et al., Nat. Commun. 2, 468 (2011), over 10
-/// seeds (substrate mask and NARMA input stream both re-seeded, as `physrc run --seed` does).
-///
-/// Acceptance target: mean test NRMSE ≤ 0.20 (the paper reports ≈ 0.15; a linear shift
-/// register of the last 20 inputs reaches NRMSE 0.40 on the same data).
-///
-/// FIXME(issue 5): not met. With η = 0.4 < 1 the node's only fixed point is 0 and the drive
-/// `γ · (±0.1) · u` is ~1e-3, so the node is a nearly linear filter whose memory decays as
-/// η^k per frame: measured mean NRMSE ≈ 0.48 (alpha = 0), no better than a shift register.
-/// Scans of η ∈ [0.4, 4] and γ ∈ [0.05, 2] (ridge alpha 0..1e-6) reached at best ≈ 0.33
-/// (η = 0.8 or 1.25, γ = 0.5). This asserts today's figure so a regression is caught.
-#[test]
-fn appeltant_delay_reservoir_reaches_narma10_nrmse_below_0_2_over_10_seeds() {
-    let mut scores = Vec::new();
-    for seed in 0..10 {
-        let run = common::load("appeltant2011-narma10.toml", Some(seed));
-        let (data, states) = common::drive(&run);
-        let Targets::Regression(y) = &data.targets else {
-            panic!("narma10 is a regression task")
-        };
-        let tr = run.washout..run.washout + run.train;
-        let te = run.washout + run.train..run.washout + run.train + run.test;
-        let fit = common::ridge(
-            states.slice(s![tr.clone(), ..]),
-            y.slice(s![tr, ..]),
-            run.alpha,
-        );
-        let pred = fit.predict(states.slice(s![te.clone(), ..]));
-        scores.push(common::nrmse(pred.view(), y.slice(s![te, ..])));
-    }
+/// Test NRMSE of `configs/appeltant2011-narma10.toml` on NARMA10 for seeds 0..10 (substrate
+/// mask and NARMA input stream both re-seeded, as `physrc run --seed` does), with the runner's
+/// Gram-matrix ridge (`exact = false`) or a least-squares solve on the state matrix
+/// (`exact = true`, [`common::lstsq_svd`]).
+fn appeltant_scores(exact: bool) -> Vec<f64> {
+    (0..10)
+        .map(|seed| {
+            let run = common::load("appeltant2011-narma10.toml", Some(seed));
+            let (data, states) = common::drive(&run);
+            let Targets::Regression(y) = &data.targets else {
+                panic!("narma10 is a regression task")
+            };
+            let tr = run.washout..run.washout + run.train;
+            let te = run.washout + run.train..run.washout + run.train + run.test;
+            let (xs, ys) = (states.slice(s![tr.clone(), ..]), y.slice(s![tr, ..]));
+            let fit = if exact {
+                common::lstsq_svd(xs, ys)
+            } else {
+                common::ridge(xs, ys, run.alpha)
+            };
+            let pred = fit.predict(states.slice(s![te.clone(), ..]));
+            common::nrmse(pred.view(), y.slice(s![te, ..]))
+        })
+        .collect()
+}
+
+fn summary(what: &str, scores: &[f64]) -> f64 {
     let n = scores.len() as f64;
     let mean = scores.iter().sum::<f64>() / n;
     let sd = (scores.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
@@ -46,12 +43,42 @@ fn appeltant_delay_reservoir_reaches_narma10_nrmse_below_0_2_over_10_seeds() {
             (a.min(v), b.max(v))
         });
     eprintln!(
-        "appeltant NARMA10 test NRMSE over 10 seeds: mean {mean:.4} ± {sd:.4} (sd), range [{lo:.4}, {hi:.4}]; {scores:?}"
+        "appeltant NARMA10 test NRMSE ({what}) over 10 seeds: mean {mean:.4} ± {sd:.4} (sd), range [{lo:.4}, {hi:.4}]; {scores:?}"
     );
-    assert!(
-        mean <= 0.52,
-        "mean NRMSE {mean} above today's 0.52: {scores:?}"
-    );
+    mean
+}
+
+/// NARMA10 with the delay reservoir of Appeltant et al., Nat. Commun. 2, 468 (2011), over 10
+/// seeds, read out as `physrc run` does (centred ridge through the Gram matrix).
+///
+/// Acceptance target: mean test NRMSE ≤ 0.20 (the paper reports ≈ 0.15; a linear shift
+/// register of the last 20 inputs reaches NRMSE 0.40 on the same data).
+///
+/// FIXME(issue 5): not met through the runner's readout. At η = 0.4 the loop forgets by a
+/// factor η per frame and the ~1e-3 drive uses only the quadratic tail of F, so the
+/// u(k)·u(k−9) product NARMA needs is a direction ~1e-7 below the states' leading singular
+/// value; forming XᵀX squares that to ~1e-14, below the pseudo-inverse cut. Measured mean
+/// 0.421 ± 0.033 with the config's desynchronised loop (τ = 403 θ; 0.496 ± 0.030 at τ = 400 θ;
+/// 0.427 and 0.500 with the runner's n·ε cut instead of this harness's 1e-14).
+/// The reservoir itself does carry the information: see the next test. Asserts today's figure
+/// so a regression is caught.
+#[test]
+fn appeltant_delay_reservoir_reaches_narma10_nrmse_below_0_2_over_10_seeds() {
+    let mean = summary("Gram ridge, as the runner", &appeltant_scores(false));
+    assert!(mean <= 0.45, "mean NRMSE {mean} above today's 0.45");
+}
+
+/// The same states read out by least squares on the state matrix (thin SVD, the precision of
+/// the `pinv(X)` used by delay-reservoir reproductions): the reservoir meets the acceptance
+/// target when the readout can resolve directions ~1e-12 below the leading one.
+///
+/// Measured 0.189 ± 0.033 (range 0.15–0.26) with τ = 403 θ; 0.282 ± 0.022 with Appeltant's
+/// synchronised τ = 400 θ (crate example `delay_narma_study`). The bound is the acceptance
+/// target itself; the run is deterministic (fixed seeds, fixed-order arithmetic).
+#[test]
+fn appeltant_delay_reservoir_meets_narma10_target_with_an_exact_least_squares_readout() {
+    let mean = summary("least squares on X", &appeltant_scores(true));
+    assert!(mean <= 0.20, "mean NRMSE {mean} above the 0.20 target");
 }
 
 /// Sine versus square periods (8 samples) with one spin-torque nano-oscillator (Torrejon et

@@ -154,6 +154,36 @@ pub fn ridge(x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>, alpha: f64) -> Line
     Linear { w, b }
 }
 
+/// Least squares with an unpenalised intercept solved on the centred state matrix itself
+/// (thin SVD, singular values below `max(T, n) ε σ_max` dropped, as a pseudo-inverse would).
+///
+/// Unlike [`ridge`], which squares the condition number by forming `XᵀX` and so cannot see
+/// directions below ~1e-7 of the largest singular value, this keeps directions down to
+/// ~1e-12: the precision of `pinv(X)` or a QR solve on `X`, which delay-reservoir studies use.
+pub fn lstsq_svd(x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) -> Linear {
+    let mx = x.mean_axis(Axis(0)).unwrap();
+    let my = y.mean_axis(Axis(0)).unwrap();
+    let xc = &x - &mx;
+    let yc = &y - &my;
+    let (t, n) = xc.dim();
+    let xm = Mat::from_fn(t, n, |i, j| xc[[i, j]]);
+    let svd = xm.thin_svd().expect("svd");
+    let (u, sv, v) = (svd.U(), svd.S().column_vector(), svd.V());
+    let k = sv.nrows();
+    let smax = (0..k).map(|i| sv[i]).fold(0.0, f64::max);
+    let tol = smax * t.max(n) as f64 * f64::EPSILON;
+    let u_nd = Array2::from_shape_fn((t, k), |(i, j)| u[(i, j)]);
+    let v_nd = Array2::from_shape_fn((n, k), |(i, j)| v[(i, j)]);
+    let mut proj = u_nd.t().dot(&yc);
+    for (i, mut row) in proj.rows_mut().into_iter().enumerate() {
+        let f = if sv[i] > tol { 1.0 / sv[i] } else { 0.0 };
+        row.mapv_inplace(|v| v * f);
+    }
+    let w = v_nd.dot(&proj);
+    let b = &my - &mx.dot(&w);
+    Linear { w, b }
+}
+
 /// NRMSE = sqrt(mean((ŷ − y)²) / var(y)), averaged over output columns.
 pub fn nrmse(pred: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) -> f64 {
     let k = y.ncols();
