@@ -58,6 +58,8 @@ pub use astroid::AstroidShape;
 pub use config::{FieldSequence, GeometryName, SimulationConfig, SimulationOutput, simulate};
 pub use error::NanomagnetError;
 pub use geometry::{GeometryKind, Layout};
-pub use model::{Relax, SpinIce};
+pub use model::{Relax, SpinIce, VortexParams};
 pub use params::{CheckedParams, Engine, FlipMode, KB, ModelParams};
-pub use reservoir::{DEFAULT_MOMENT, Encoder, NanomagnetConfig, NanomagnetReservoir, Readout};
+pub use reservoir::{
+    DEFAULT_MOMENT, Encoder, FmrConfig, NanomagnetConfig, NanomagnetReservoir, Readout, WideBars,
+};

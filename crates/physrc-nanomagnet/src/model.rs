@@ -21,6 +21,63 @@ pub struct Relax {
     pub flips: usize,
 }
 
+/// Parameters of the spin-vortex ice extension ([`SpinIce::enable_vortices`]).
+///
+/// A phenomenological model of the width-modified artificial spin-vortex ice of Gartside et
+/// al., Nat. Nanotechnol. 17, 460 (2022): wide bars switch at lower fields and, when a field
+/// only just reverses them, end in a flux-closure vortex instead of the reversed macrospin
+/// (the paper's "vortex injection"); a vortex has negligible stray field and returns to a
+/// macrospin when the field along the bar exceeds an annihilation field. The numbers are
+/// model choices, documented in `docs/physics/nanomagnet.md`, not fits to that device.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VortexParams {
+    /// A wide bar whose switching energy (the astroid's implicit function, positive outside)
+    /// is below this when it switches becomes a vortex (default 0.1).
+    pub window: f64,
+    /// Annihilation field as a multiple of the bar's easy-axis switching field
+    /// `sw_b·h_k` (default 1.3).
+    pub annihilation: f64,
+}
+
+impl Default for VortexParams {
+    fn default() -> Self {
+        VortexParams {
+            window: 0.1,
+            annihilation: 1.3,
+        }
+    }
+}
+
+impl VortexParams {
+    /// Checks the values.
+    ///
+    /// # Errors
+    ///
+    /// A non-positive or non-finite value.
+    pub fn check(&self) -> Result<(), NanomagnetError> {
+        for (name, v) in [
+            ("vortex_window", self.window),
+            ("vortex_annihilation", self.annihilation),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(NanomagnetError::param(
+                    name,
+                    "must be positive and finite",
+                    v,
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Vortices {
+    wide: Vec<bool>,
+    window: f64,
+    annihilation: f64,
+}
+
 /// An artificial spin ice: geometry, per-magnet thresholds, spins, external and thermal field.
 ///
 /// # Model
@@ -69,6 +126,8 @@ pub struct SpinIce {
     heap_valid: bool,
     rng: ChaCha8Rng,
     rng_after_init: ChaCha8Rng,
+    /// Spin-vortex ice extension; `None` for plain (flatspin) spin ice.
+    vortex: Option<Box<Vortices>>,
     scratch: Vec<u32>,
     stamp: Vec<u32>,
     stamp_now: u32,
@@ -130,6 +189,7 @@ impl SpinIce {
             heap_valid: false,
             rng_after_init: rng.clone(),
             rng,
+            vortex: None,
             scratch: Vec::new(),
             stamp: vec![0; n],
             stamp_now: 0,
@@ -439,6 +499,13 @@ impl SpinIce {
     #[inline]
     fn refresh_candidate(&mut self, i: usize) {
         let f = self.plus_field(i);
+        if self.spin[i] == 0 {
+            match self.vortex_energy(i, f) {
+                Some(e) => self.heap.upsert(i, e),
+                None => self.heap.remove(i),
+            }
+            return;
+        }
         let s = f64::from(self.spin[i]);
         let h_par = s * f[0];
         let hk = self.threshold[i];
@@ -458,6 +525,12 @@ impl SpinIce {
         members.clear();
         for i in 0..self.len() {
             let f = self.plus_field(i);
+            if self.spin[i] == 0 {
+                if let Some(e) = self.vortex_energy(i, f) {
+                    members.push((i, e));
+                }
+                continue;
+            }
             let s = f64::from(self.spin[i]);
             let hk = self.threshold[i];
             if s * f[0] < -PAR_EPS && !self.inside.surely_inside(f[0], f[1], hk) {
@@ -539,6 +612,79 @@ impl SpinIce {
         }
     }
 
+    /// The state magnet `i` switches to: the reversed macrospin, except in spin-vortex ice,
+    /// where a wide bar switching just outside its astroid becomes a vortex (`0`) and a
+    /// vortex annihilates into the macrospin along its parallel field.
+    #[inline]
+    fn next_state(&self, i: usize) -> i8 {
+        let s = self.spin[i];
+        let Some(v) = &self.vortex else {
+            return -s;
+        };
+        let f = self.plus_field(i);
+        if s == 0 {
+            return if f[0] > 0.0 { 1 } else { -1 };
+        }
+        if v.wide[i] && self.shape.implicit(f[0], f[1], self.threshold[i]) < v.window {
+            0
+        } else {
+            -s
+        }
+    }
+
+    /// Switching energy of a vortex bar with +1-frame field `f`: `|h∥|/h_ann − 1` when the
+    /// parallel field exceeds the annihilation field, else `None` (stable).
+    #[inline]
+    fn vortex_energy(&self, i: usize, f: [f64; 2]) -> Option<f64> {
+        let v = self.vortex.as_ref()?;
+        let h_ann = v.annihilation * self.shape.b * self.threshold[i];
+        let e = f[0].abs() / h_ann - 1.0;
+        (e > 0.0).then_some(e)
+    }
+
+    /// Turns the array into a spin-vortex ice (see [`VortexParams`]): the bars flagged in
+    /// `wide` may take the vortex state, spin value `0`, which has no stray field.
+    ///
+    /// # Errors
+    ///
+    /// `wide` of the wrong length, invalid parameters, or the reference engine (which
+    /// implements flatspin's two-state model only).
+    pub fn enable_vortices(
+        &mut self,
+        wide: &[bool],
+        params: VortexParams,
+    ) -> Result<(), NanomagnetError> {
+        if wide.len() != self.len() {
+            return Err(NanomagnetError::shape("wide", &[self.len()], &[wide.len()]));
+        }
+        params.check()?;
+        if self.params.get().engine != Engine::Incremental {
+            return Err(NanomagnetError::InvalidChoice {
+                name: "engine",
+                message: "spin-vortex ice needs the incremental engine".into(),
+            });
+        }
+        self.vortex = Some(Box::new(Vortices {
+            wide: wide.to_vec(),
+            window: params.window,
+            annihilation: params.annihilation,
+        }));
+        self.heap_valid = false;
+        Ok(())
+    }
+
+    /// True when magnet `i` is a bar that can hold a vortex (spin-vortex ice only).
+    pub fn is_wide(&self, i: usize) -> bool {
+        self.vortex
+            .as_ref()
+            .is_some_and(|v| v.wide.get(i) == Some(&true))
+    }
+
+    /// Number of magnets in the vortex state.
+    pub fn vortex_count(&self) -> usize {
+        self.spin.iter().filter(|&&s| s == 0).count()
+    }
+
     fn step_incremental(&mut self) -> usize {
         let Some(top) = self.heap.top() else {
             return 0;
@@ -569,8 +715,12 @@ impl SpinIce {
     /// neighbour's dipolar sum is recomputed in flatspin's order rather than updated by a
     /// difference (which would round differently and could reorder near-ties).
     fn flip_one(&mut self, i: usize) {
-        self.spin[i] = -self.spin[i];
+        let old = self.spin[i];
+        self.spin[i] = self.next_state(i);
         self.heap.remove(i);
+        if old == 0 || self.spin[i] == 0 {
+            self.refresh_candidate(i);
+        }
         let (off, _) = self.nb.row(i);
         for idx in 0..off.len() {
             let j = offset_index(i, self.nb.row(i).0[idx]);
@@ -583,9 +733,16 @@ impl SpinIce {
         let mut flip = std::mem::take(&mut self.scratch);
         flip.clear();
         flip.extend(self.heap.members());
-        for &i in &flip {
-            let i = i as usize;
-            self.spin[i] = -self.spin[i];
+        if self.vortex.is_some() {
+            let next: Vec<i8> = flip.iter().map(|&i| self.next_state(i as usize)).collect();
+            for (&i, v) in flip.iter().zip(next) {
+                self.spin[i as usize] = v;
+            }
+        } else {
+            for &i in &flip {
+                let i = i as usize;
+                self.spin[i] = -self.spin[i];
+            }
         }
         self.stamp_now = self.stamp_now.wrapping_add(1);
         if self.stamp_now == 0 {

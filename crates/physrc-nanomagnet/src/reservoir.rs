@@ -31,7 +31,7 @@ use serde::Deserialize;
 
 use crate::config::{GeometryName, SimulationConfig};
 use crate::error::NanomagnetError;
-use crate::model::SpinIce;
+use crate::model::{SpinIce, VortexParams};
 use crate::params::{Engine, FlipMode};
 
 /// How one normalised input becomes a sequence of global fields.
@@ -90,6 +90,9 @@ pub enum Readout {
     Magnetization,
     /// Mean magnetisation `(⟨m_x⟩, ⟨m_y⟩)` in each non-empty square window (2 per window).
     Windows,
+    /// A phenomenological ferromagnetic-resonance absorption spectrum sampled in `bins`
+    /// frequency channels (see [`FmrConfig`]).
+    Fmr,
 }
 
 impl Readout {
@@ -98,7 +101,141 @@ impl Readout {
             Readout::Spins => "spins",
             Readout::Magnetization => "magnetization",
             Readout::Windows => "windows",
+            Readout::Fmr => "fmr",
         }
+    }
+}
+
+/// Which bars of a spin-vortex ice are wide (lower switching field, can hold a vortex).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WideBars {
+    /// None: plain (macrospin-only) spin ice.
+    #[default]
+    None,
+    /// Every bar at angle 90° (the vertical sublattice of square ice).
+    Vertical,
+    /// Every bar at angle 0°.
+    Horizontal,
+    /// Every other magnet in index order (odd indices).
+    Alternate,
+}
+
+impl WideBars {
+    fn name(self) -> &'static str {
+        match self {
+            WideBars::None => "none",
+            WideBars::Vertical => "vertical",
+            WideBars::Horizontal => "horizontal",
+            WideBars::Alternate => "alternate",
+        }
+    }
+}
+
+/// The phenomenological FMR fingerprint (`readout = "fmr"`, table `[substrate.fmr]`).
+///
+/// Each bar contributes one Lorentzian absorption line of full width `linewidth`. A
+/// macrospin bar resonates at `f_narrow` or `f_wide` plus `gamma·h∥`, where `h∥` is its
+/// total local field along its magnetisation (dipolar + applied, tesla) at the moment of
+/// reading: the linearised Kittel shift, stiffening when the field is along the moment. A
+/// vortex bar resonates at `f_wide − vortex_shift` with relative amplitude
+/// `vortex_amplitude`, independent of the field. The state is the absorption summed over bars
+/// and divided by their number, at `bins` frequencies evenly spaced over `[f_min, f_max]`
+/// GHz. Sources and the status of each constant: `docs/physics/nanomagnet.md`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FmrConfig {
+    /// Frequency channels (default 64).
+    pub bins: usize,
+    /// Lowest channel, GHz (default 2).
+    pub f_min: f64,
+    /// Highest channel, GHz (default 14).
+    pub f_max: f64,
+    /// Full width at half maximum of every line, GHz (default 0.4).
+    pub linewidth: f64,
+    /// Zero-field macrospin resonance of a narrow bar, GHz (default 9).
+    pub f_narrow: f64,
+    /// Zero-field macrospin resonance of a wide bar, GHz (default 7.5).
+    pub f_wide: f64,
+    /// Field shift of macrospin lines, GHz per tesla (default 28, γ/2π for g = 2).
+    pub gamma: f64,
+    /// Vortex line below the wide-bar macrospin line, GHz (default 3.8, Gartside 2022).
+    pub vortex_shift: f64,
+    /// Relative amplitude of a vortex line (default 0.5).
+    pub vortex_amplitude: f64,
+    /// Whether the applied field at the moment of reading shifts the macrospin lines
+    /// (default true, as in a measurement under field). `false` keeps only the dipolar field:
+    /// the spectrum of the microstate alone, a diagnostic of what the array itself encodes.
+    pub applied_field: bool,
+}
+
+impl Default for FmrConfig {
+    fn default() -> Self {
+        FmrConfig {
+            bins: 64,
+            f_min: 2.0,
+            f_max: 14.0,
+            linewidth: 0.4,
+            f_narrow: 9.0,
+            f_wide: 7.5,
+            gamma: 28.0,
+            vortex_shift: 3.8,
+            vortex_amplitude: 0.5,
+            applied_field: true,
+        }
+    }
+}
+
+impl FmrConfig {
+    fn check(&self) -> Result<(), NanomagnetError> {
+        if self.bins == 0 {
+            return Err(NanomagnetError::param(
+                "fmr.bins",
+                "must be at least 1",
+                0.0,
+            ));
+        }
+        for (name, v) in [
+            ("fmr.f_min", self.f_min),
+            ("fmr.f_max", self.f_max),
+            ("fmr.f_narrow", self.f_narrow),
+            ("fmr.f_wide", self.f_wide),
+            ("fmr.gamma", self.gamma),
+            ("fmr.vortex_shift", self.vortex_shift),
+        ] {
+            finite(name, v)?;
+        }
+        for (name, v) in [
+            ("fmr.linewidth", self.linewidth),
+            ("fmr.vortex_amplitude", self.vortex_amplitude),
+        ] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(NanomagnetError::param(
+                    name,
+                    "must be positive and finite",
+                    v,
+                ));
+            }
+        }
+        if self.f_max < self.f_min || (self.bins > 1 && self.f_max == self.f_min) {
+            return Err(NanomagnetError::param(
+                "fmr.f_max",
+                "must be larger than `fmr.f_min`",
+                self.f_max,
+            ));
+        }
+        Ok(())
+    }
+
+    /// The channel frequencies, GHz.
+    fn channels(&self) -> Vec<f64> {
+        if self.bins == 1 {
+            return vec![self.f_min];
+        }
+        let step = (self.f_max - self.f_min) / (self.bins - 1) as f64;
+        (0..self.bins)
+            .map(|k| self.f_min + k as f64 * step)
+            .collect()
     }
 }
 
@@ -227,6 +364,23 @@ pub struct NanomagnetConfig {
     /// [`DEFAULT_MOMENT`]).
     #[serde(default)]
     pub moment: Option<f64>,
+    /// Spin-vortex ice: which bars are wide (default `none`: plain spin ice).
+    #[serde(default)]
+    pub wide_bars: WideBars,
+    /// Mean switching threshold of the wide bars, tesla (default `0.85·hc`); their drawn
+    /// thresholds are scaled by `hc_wide/hc`, keeping the relative disorder. Explicit
+    /// `threshold` files are used as given.
+    #[serde(default)]
+    pub hc_wide: Option<f64>,
+    /// See [`VortexParams::window`] (default 0.1).
+    #[serde(default)]
+    pub vortex_window: Option<f64>,
+    /// See [`VortexParams::annihilation`] (default 1.3).
+    #[serde(default)]
+    pub vortex_annihilation: Option<f64>,
+    /// FMR fingerprint constants for `readout = "fmr"`.
+    #[serde(default)]
+    pub fmr: Option<FmrConfig>,
 }
 
 impl NanomagnetConfig {
@@ -274,7 +428,8 @@ impl NanomagnetConfig {
         base_dir: &Path,
         input_dim: usize,
     ) -> Result<NanomagnetReservoir, NanomagnetError> {
-        let ice = self.array_config().build(base_dir)?;
+        let mut ice = self.array_config().build(base_dir)?;
+        self.make_vortex_ice(&mut ice)?;
         let want = self.encoder.input_dim();
         if input_dim != want {
             return Err(NanomagnetError::InvalidChoice {
@@ -355,6 +510,17 @@ impl NanomagnetConfig {
                 moment,
             ));
         }
+        if self.fmr.is_some() && self.readout != Readout::Fmr {
+            return Err(NanomagnetError::InvalidChoice {
+                name: "fmr",
+                message: format!(
+                    "applies to readout \"fmr\" only, not {:?}",
+                    self.readout.name()
+                ),
+            });
+        }
+        let fmr = self.fmr.clone().unwrap_or_default();
+        fmr.check()?;
         let windows = match self.readout {
             Readout::Windows => {
                 let w = self.window.unwrap_or(2.0);
@@ -381,9 +547,68 @@ impl NanomagnetConfig {
                 timesteps,
             },
             self.readout,
+            self.wide_bars,
             windows,
             moment,
+            fmr,
         ))
+    }
+
+    /// Applies the spin-vortex keys: wide-bar thresholds and the vortex state.
+    fn make_vortex_ice(&self, ice: &mut SpinIce) -> Result<(), NanomagnetError> {
+        let svi_keys = self.hc_wide.is_some()
+            || self.vortex_window.is_some()
+            || self.vortex_annihilation.is_some();
+        if self.wide_bars == WideBars::None {
+            if svi_keys {
+                return Err(NanomagnetError::InvalidChoice {
+                    name: "wide_bars",
+                    message: "hc_wide, vortex_window and vortex_annihilation need \
+                              wide_bars = \"vertical\", \"horizontal\" or \"alternate\""
+                        .into(),
+                });
+            }
+            return Ok(());
+        }
+        let angles = ice.angles();
+        let wide: Vec<bool> = (0..ice.len())
+            .map(|i| {
+                let a = angles[i].rem_euclid(PI);
+                match self.wide_bars {
+                    WideBars::None => false,
+                    WideBars::Vertical => (a - PI / 2.0).abs() < 1e-6,
+                    WideBars::Horizontal => a < 1e-6 || PI - a < 1e-6,
+                    WideBars::Alternate => i % 2 == 1,
+                }
+            })
+            .collect();
+        let hc = ice.params().hc;
+        let hc_wide = self.hc_wide.unwrap_or(0.85 * hc);
+        if !(hc_wide.is_finite() && hc_wide > 0.0) {
+            return Err(NanomagnetError::param(
+                "hc_wide",
+                "must be positive and finite",
+                hc_wide,
+            ));
+        }
+        if self.threshold.is_none() {
+            let scale = hc_wide / hc;
+            let th: ndarray::Array1<f64> = ice
+                .thresholds()
+                .iter()
+                .zip(&wide)
+                .map(|(&t, &w)| if w { t * scale } else { t })
+                .collect();
+            ice.set_thresholds(th.view())?;
+        }
+        let d = VortexParams::default();
+        ice.enable_vortices(
+            &wide,
+            VortexParams {
+                window: self.vortex_window.unwrap_or(d.window),
+                annihilation: self.vortex_annihilation.unwrap_or(d.annihilation),
+            },
+        )
     }
 }
 
@@ -499,8 +724,11 @@ pub struct NanomagnetReservoir {
     ice: SpinIce,
     drive: Drive,
     readout: Readout,
+    wide_bars: WideBars,
     windows: Vec<Vec<usize>>,
     moment: f64,
+    fmr: FmrConfig,
+    channels: Vec<f64>,
     state_dim: usize,
     energy: f64,
     flips: u64,
@@ -513,21 +741,28 @@ impl NanomagnetReservoir {
         ice: SpinIce,
         drive: Drive,
         readout: Readout,
+        wide_bars: WideBars,
         windows: Vec<Vec<usize>>,
         moment: f64,
+        fmr: FmrConfig,
     ) -> Self {
         let state_dim = match readout {
             Readout::Spins => ice.len(),
             Readout::Magnetization => 2,
             Readout::Windows => 2 * windows.len(),
+            Readout::Fmr => fmr.bins,
         };
+        let channels = fmr.channels();
         let prev = ice.spins().to_vec();
         NanomagnetReservoir {
             ice,
             drive,
             readout,
+            wide_bars,
             windows,
             moment,
+            fmr,
+            channels,
             state_dim,
             energy: 0.0,
             flips: 0,
@@ -546,7 +781,46 @@ impl NanomagnetReservoir {
         self.flips
     }
 
-    fn write_state(&self, out: &mut [f64]) {
+    /// The FMR fingerprint of the current state into `out` (one value per channel).
+    fn write_fmr(&mut self, out: &mut [f64]) {
+        let mut h = self.ice.total_fields();
+        if !self.fmr.applied_field {
+            let ext = self.ice.field();
+            let ang = self.ice.angles();
+            for (i, &s) in self.ice.spins().iter().enumerate() {
+                let along = ext[[i, 0]] * ang[i].cos() + ext[[i, 1]] * ang[i].sin();
+                h[[i, 0]] -= f64::from(s) * along;
+            }
+        }
+        let c = &self.fmr;
+        let half = c.linewidth / 2.0;
+        let half2 = half * half;
+        out.fill(0.0);
+        let s = self.ice.spins();
+        for i in 0..s.len() {
+            let wide = self.ice.is_wide(i);
+            let (f, a) = if s[i] == 0 {
+                (c.f_wide - c.vortex_shift, c.vortex_amplitude)
+            } else {
+                let base = if wide { c.f_wide } else { c.f_narrow };
+                (base + c.gamma * h[[i, 0]], 1.0)
+            };
+            for (o, &fk) in out.iter_mut().zip(&self.channels) {
+                let d = fk - f;
+                *o += a * half2 / (d * d + half2);
+            }
+        }
+        let n = s.len() as f64;
+        for o in out.iter_mut() {
+            *o /= n;
+        }
+    }
+
+    fn write_state(&mut self, out: &mut [f64]) {
+        if self.readout == Readout::Fmr {
+            self.write_fmr(out);
+            return;
+        }
         let s = self.ice.spins();
         let ang = self.ice.angles();
         match self.readout {
@@ -577,6 +851,7 @@ impl NanomagnetReservoir {
                     out[2 * k + 1] = my / n;
                 }
             }
+            Readout::Fmr => unreachable!("handled above"),
         }
     }
 }
@@ -638,6 +913,8 @@ impl Reservoir for NanomagnetReservoir {
             .with("h_max", self.drive.h_max)
             .with("phi_deg", self.drive.phi.to_degrees())
             .with("readout", self.readout.name())
+            .with("wide_bars", self.wide_bars.name())
+            .with("vortices", self.ice.vortex_count())
     }
 
     fn energy(&self) -> Option<f64> {

@@ -91,9 +91,12 @@ fn energy_counts_switching_events() {
 #[test]
 fn committed_configs_build() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
-    for name in [
-        "nanomagnet-square-narma10.toml",
-        "nanomagnet-square-transform.toml",
+    for (name, dim) in [
+        ("nanomagnet-square-narma10.toml", 220),
+        ("nanomagnet-square-transform.toml", 220),
+        ("nanomagnet-square-fmr-transform.toml", 64),
+        ("nanomagnet-svi-transform.toml", 64),
+        ("nanomagnet-svi-narma10.toml", 64),
     ] {
         let text = std::fs::read_to_string(root.join(name)).unwrap();
         let mut table: toml::Table = toml::from_str(&text).unwrap();
@@ -106,6 +109,6 @@ fn committed_configs_build() {
         assert_eq!(sub.remove("kind").unwrap().as_str(), Some("nanomagnet"));
         let cfg: NanomagnetConfig = toml::Value::Table(sub).try_into().unwrap();
         let r = cfg.build(&root, 1).unwrap();
-        assert_eq!(r.state_dim(), 220, "{name}");
+        assert_eq!(r.state_dim(), dim, "{name}");
     }
 }
