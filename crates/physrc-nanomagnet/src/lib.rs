@@ -26,7 +26,21 @@
 //! [`Engine::Incremental`] recomputes only the flipped magnet's k neighbours and keeps the
 //! flippable magnets in an indexed max-heap keyed on (energy, −index), giving the same flip
 //! sequence in O(flips · k² + N) per relax. [`Engine::Reference`] keeps the full recompute as
-//! the executable definition.
+//! the executable definition. Exact shortcuts on top (neighbour rows shared between magnets
+//! with identical geometry, an inner astroid bound that skips the fractional powers for
+//! surely stable magnets, a bounding-box search for the thermal field's nearest astroid point)
+//! change no result. Measured: the brief's 200-step loop on 100×100 square ice (20,200
+//! magnets) in 0.086 s, 2,144× faster than flatspin 2.6 on OpenCL (pocl) in the same run with
+//! an identical final state; 1000×1000 (2 million magnets) in 23.5 s on one core
+//! (`benches/peers/flatspin_field_loop.py`, `examples/brief_loop.rs`).
+//!
+//! # Spin-vortex ice and FMR readout
+//!
+//! [`SpinIce::enable_vortices`] adds a vortex state (spin value `0`, no stray field) to wide
+//! bars, injected when a field only just switches them and annihilated above a field
+//! ([`VortexParams`]); [`Readout::Fmr`] reads a phenomenological ferromagnetic-resonance
+//! spectrum ([`FmrConfig`]). Both are documented models of the artificial spin-vortex ice of
+//! Gartside et al., Nat. Nanotechnol. 17, 460 (2022), not fits to it.
 //!
 //! # Example
 //!

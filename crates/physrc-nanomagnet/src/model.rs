@@ -247,7 +247,7 @@ impl SpinIce {
         self.nb.max_count()
     }
 
-    /// Current spins (±1).
+    /// Current spins: ±1, or 0 for a bar in the vortex state (spin-vortex ice only).
     pub fn spins(&self) -> &[i8] {
         &self.spin
     }

@@ -14,7 +14,9 @@
 //!
 //! `spins` gives every magnet's spin (±1); `magnetization` the array's mean magnetisation
 //! `(⟨m_x⟩, ⟨m_y⟩)`; `windows` the mean magnetisation over square windows tiling the array,
-//! the coarse-grained readout of Jensen & Tufte (ALIFE 2020).
+//! the coarse-grained readout of Jensen & Tufte (ALIFE 2020); `fmr` a phenomenological
+//! ferromagnetic-resonance spectrum ([`FmrConfig`]). `wide_bars` turns the array into a
+//! spin-vortex ice ([`VortexParams`](crate::VortexParams)); vortex bars read as spin 0.
 //!
 //! # Energy
 //!
