@@ -49,7 +49,7 @@ impl RunError {
     }
 
     /// Wraps any crate error that has a shared kind.
-    pub(crate) fn from_component<E>(e: E) -> Self
+    pub fn from_component<E>(e: E) -> Self
     where
         E: HasErrorKind + std::error::Error + Send + Sync + 'static,
     {

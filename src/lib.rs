@@ -18,7 +18,7 @@
 pub mod config;
 mod error;
 pub mod experiment;
-mod npy;
+pub mod npy;
 mod readout_driver;
 pub mod substrate;
 
