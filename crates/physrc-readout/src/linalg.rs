@@ -1,5 +1,5 @@
-//! The only place that talks to faer: Gram accumulation, the ridge solve with its fallback, and
-//! the symmetric eigendecomposition. Everything else in the crate sees ndarray.
+//! The only place that talks to faer: Gram accumulation, the ridge solve with its fallback, the
+//! symmetric eigendecomposition and the SVD solver. Everything else in the crate sees ndarray.
 
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::matmul::matmul;
@@ -306,6 +306,121 @@ pub(crate) fn solve_ridge(
     Ok((w, SolveMethod::EigenFallback))
 }
 
+/// The cut below which a singular value of the data counts as zero in the SVD solver:
+/// `max(T, n) · ε · s_max` for a `T × n` matrix.
+///
+/// This is the default of `numpy.linalg.lstsq` (`rcond=None`) and of
+/// `numpy.linalg.matrix_rank`: the size of the rounding a backward-stable SVD leaves in the
+/// singular values. (`numpy.linalg.pinv` defaults to a flat `1e-15` instead.) It sits on the
+/// singular values of `X`, not on the eigenvalues of `XᵀX`, so a direction with
+/// `s / s_max = 1e-7` is kept, where the Gram route sees `1e-14` and cuts it.
+pub(crate) fn svd_cut(singular: &[f64], rows: usize, cols: usize) -> f64 {
+    let max = singular.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+    max * rows.max(cols) as f64 * f64::EPSILON
+}
+
+/// Ridge weights `V · diag(sᵢ / (sᵢ² + α)) · Uᵀ · Yc` from the thin SVD `Xc = U·diag(s)·Vᵀ` of the
+/// (already centred) features, dropping singular values at or below [`svd_cut`].
+///
+/// `xc` is first scaled in place by the power of two nearest its largest magnitude (exact in
+/// floating point), so the SVD's internal norms cannot overflow for huge data or underflow for
+/// tiny data; the singular values are scaled back before filtering. The filter is evaluated as
+/// `1 / (sᵢ + α / sᵢ)`, which equals `sᵢ / (sᵢ² + α)` but cannot overflow for huge `sᵢ`.
+///
+/// # Errors
+///
+/// [`ReadoutError::Diverged`] if `xc` holds non-finite values (the centring overflowed), the SVD
+/// does not converge, or the weights come out non-finite.
+pub(crate) fn solve_ridge_svd(
+    mut xc: faer::MatMut<'_, f64>,
+    yc: MatRef<'_, f64>,
+    alpha: f64,
+) -> Result<Mat<f64>, ReadoutError> {
+    use faer::linalg::svd::{ComputeSvdVectors, svd, svd_scratch};
+    let (t, n) = xc.shape();
+    let q = yc.ncols();
+    if n == 0 {
+        return Ok(Mat::zeros(0, q));
+    }
+    if !all_finite_mat(xc.as_ref()) || !all_finite_mat(yc) {
+        return Err(ReadoutError::Diverged(
+            "the centred data hold non-finite values (the data overflowed)".into(),
+        ));
+    }
+    let max_abs = (0..n).fold(0.0_f64, |m, j| {
+        (0..t).fold(m, |m, i| m.max(xc[(i, j)].abs()))
+    });
+    let exponent = if max_abs > 0.0 {
+        (max_abs.log2().round() as i32).clamp(-1000, 1000)
+    } else {
+        0
+    };
+    if exponent != 0 {
+        let down = 2.0_f64.powi(-exponent);
+        for j in 0..n {
+            for i in 0..t {
+                xc[(i, j)] *= down;
+            }
+        }
+    }
+    let up = 2.0_f64.powi(exponent);
+    let xc = xc.as_ref();
+    let k = t.min(n);
+    let mut u = Mat::<f64>::zeros(t, k);
+    let mut v = Mat::<f64>::zeros(n, k);
+    let mut s = faer::diag::Diag::<f64>::zeros(k);
+    // A QR plus a bidiagonal SVD: O(T·n²) like the Gram product, with a larger constant. It
+    // runs on the calling thread: faer's parallel SVD reorders reductions with the thread
+    // count (measured: 1 vs 2 threads differ in the last bits), which would break the
+    // bit-identical guarantee. The products around it split only output tiles.
+    let par = Par::Seq;
+    let mut mem = MemBuffer::new(svd_scratch::<f64>(
+        t,
+        n,
+        ComputeSvdVectors::Thin,
+        ComputeSvdVectors::Thin,
+        par,
+        Default::default(),
+    ));
+    svd(
+        xc,
+        s.as_mut(),
+        Some(u.as_mut()),
+        Some(v.as_mut()),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .map_err(|_| {
+        ReadoutError::Diverged("the svd of the centred features did not converge".into())
+    })?;
+    let sv: Vec<f64> = (0..k).map(|i| s[i] * up).collect();
+    if sv.iter().any(|v| !v.is_finite()) {
+        return Err(ReadoutError::Diverged(
+            "the svd of the centred features produced non-finite values".into(),
+        ));
+    }
+    let cut = svd_cut(&sv, t, n);
+    let filter: Vec<f64> = sv
+        .iter()
+        .map(|&si| {
+            if si > cut {
+                1.0 / (si + alpha / si)
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let c = mul_tn(u.as_ref(), yc);
+    let w = weights_from_eigen(v.as_ref(), &filter, c.as_ref());
+    if !all_finite_mat(w.as_ref()) {
+        return Err(ReadoutError::Diverged(
+            "the svd ridge solve gave non-finite weights".into(),
+        ));
+    }
+    Ok(w)
+}
+
 pub(crate) fn all_finite_mat(m: MatRef<'_, f64>) -> bool {
     (0..m.ncols()).all(|j| (0..m.nrows()).all(|i| m[(i, j)].is_finite()))
 }
@@ -542,15 +657,24 @@ impl Centred {
 
     /// Packs weights and the intercept `ȳ − x̄ᵀW` into ndarray.
     pub(crate) fn finish(&self, w: MatRef<'_, f64>) -> (Array2<f64>, Array1<f64>) {
-        let weights = to_array(w);
-        let mut intercept = Array1::from(self.mean_y.clone());
-        for k in 0..w.ncols() {
-            let mut dot = 0.0;
-            for i in 0..w.nrows() {
-                dot += self.mean_x[i] * w[(i, k)];
-            }
-            intercept[k] -= dot;
-        }
-        (weights, intercept)
+        pack_fit(&self.mean_x, &self.mean_y, w)
     }
+}
+
+/// Packs weights and the intercept `ȳ − x̄ᵀW` into ndarray.
+pub(crate) fn pack_fit(
+    mean_x: &[f64],
+    mean_y: &[f64],
+    w: MatRef<'_, f64>,
+) -> (Array2<f64>, Array1<f64>) {
+    let weights = to_array(w);
+    let mut intercept = Array1::from(mean_y.to_vec());
+    for k in 0..w.ncols() {
+        let mut dot = 0.0;
+        for i in 0..w.nrows() {
+            dot += mean_x[i] * w[(i, k)];
+        }
+        intercept[k] -= dot;
+    }
+    (weights, intercept)
 }
