@@ -118,6 +118,22 @@ pub struct RidgeSettings {
     /// Standardise features on the training part (default false).
     #[serde(default)]
     pub standardize: bool,
+    /// How the ridge problem is solved (default `"cholesky"`).
+    #[serde(default)]
+    pub solver: RidgeSolver,
+}
+
+/// The `solver` of `kind = "ridge"`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum RidgeSolver {
+    /// Normal equations (XᵀX + αI), streamed chunk by chunk: never holds the states.
+    #[default]
+    Cholesky,
+    /// Thin SVD of the centred states: holds the training states, but keeps directions whose
+    /// variance is below √ε of the largest, which the normal equations square away. Choose it
+    /// for physical reservoirs whose informative directions carry tiny variance.
+    Svd,
 }
 
 /// `kind = "ridge-cv"`.
@@ -257,6 +273,7 @@ impl RunConfig {
             alpha: default_alpha(),
             features: Features::State,
             standardize: false,
+            solver: RidgeSolver::Cholesky,
         }));
         if raw.split.train == 0 {
             return Err(RunError::config(origin, "[split] train must be at least 1"));

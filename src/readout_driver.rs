@@ -8,7 +8,7 @@ use ndarray::{Array1, Array2, ArrayView2, Axis, s};
 use physrc_readout as ro;
 use physrc_tasks::Targets;
 
-use crate::config::{ReadoutConfig, RidgeCvSettings};
+use crate::config::{ReadoutConfig, RidgeCvSettings, RidgeSolver};
 use crate::error::RunError;
 use crate::experiment::Series;
 
@@ -82,7 +82,7 @@ impl<'t> Trainer<'t> {
             _ => {}
         }
         let kind = match cfg {
-            ReadoutConfig::Ridge(s) if !s.standardize => {
+            ReadoutConfig::Ridge(s) if !s.standardize && s.solver == RidgeSolver::Cholesky => {
                 let r = ro::Ridge::new(s.alpha).map_err(comp)?;
                 TrainerKind::Stream(r.accumulator(n_features, targets.n_outputs()))
             }
@@ -205,8 +205,13 @@ fn fit_held(
         ReadoutConfig::Ridge(s) => {
             let (scaler, x) = standardize(x, s.standardize)?;
             let y = regression(targets, rows);
+            let solver = match s.solver {
+                RidgeSolver::Cholesky => ro::Solver::Cholesky,
+                RidgeSolver::Svd => ro::Solver::Svd,
+            };
             let ridge = ro::Ridge::new(s.alpha)
                 .map_err(comp)?
+                .with_solver(solver)
                 .fit(x.view(), y)
                 .map_err(comp)?;
             let pred = ridge.predict(x.view()).map_err(comp)?;
