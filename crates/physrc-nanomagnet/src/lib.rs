@@ -67,6 +67,7 @@ mod model;
 mod neighbors;
 mod params;
 mod reservoir;
+mod vertex;
 
 pub use astroid::AstroidShape;
 pub use config::{FieldSequence, GeometryName, SimulationConfig, SimulationOutput, simulate};
@@ -77,3 +78,4 @@ pub use params::{CheckedParams, Engine, FlipMode, KB, ModelParams};
 pub use reservoir::{
     DEFAULT_MOMENT, Encoder, FmrConfig, NanomagnetConfig, NanomagnetReservoir, Readout, WideBars,
 };
+pub use vertex::{SquareVertices, VertexType};

@@ -15,7 +15,9 @@
 //! `spins` gives every magnet's spin (±1); `magnetization` the array's mean magnetisation
 //! `(⟨m_x⟩, ⟨m_y⟩)`; `windows` the mean magnetisation over square windows tiling the array,
 //! the coarse-grained readout of Jensen & Tufte (ALIFE 2020); `fmr` a phenomenological
-//! ferromagnetic-resonance spectrum ([`FmrConfig`]). `wide_bars` turns the array into a
+//! ferromagnetic-resonance spectrum ([`FmrConfig`]); `vertex-types` the fractions of square-ice
+//! vertices of types I–IV (Wang et al., Nature 439, 303 (2006); [`SquareVertices`]), over the
+//! array or per window. `wide_bars` turns the array into a
 //! spin-vortex ice ([`VortexParams`](crate::VortexParams)); vortex bars read as spin 0.
 //!
 //! # Energy
@@ -35,6 +37,7 @@ use crate::config::{GeometryName, SimulationConfig};
 use crate::error::NanomagnetError;
 use crate::model::{SpinIce, VortexParams};
 use crate::params::{Engine, FlipMode};
+use crate::vertex::SquareVertices;
 
 /// How one normalised input becomes a sequence of global fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -95,6 +98,10 @@ pub enum Readout {
     /// A phenomenological ferromagnetic-resonance absorption spectrum sampled in `bins`
     /// frequency channels (see [`FmrConfig`]).
     Fmr,
+    /// Fractions of the four-bar vertices of square ice in each of the four vertex types
+    /// `[I, II, III, IV]` (see [`SquareVertices`]): 4 components, or 4 per non-empty window
+    /// of vertices when `window` is given. `square-closed` and `square-open` only.
+    VertexTypes,
 }
 
 impl Readout {
@@ -104,6 +111,7 @@ impl Readout {
             Readout::Magnetization => "magnetization",
             Readout::Windows => "windows",
             Readout::Fmr => "fmr",
+            Readout::VertexTypes => "vertex-types",
         }
     }
 }
@@ -359,7 +367,8 @@ pub struct NanomagnetConfig {
     /// State read out (default `spins`).
     #[serde(default)]
     pub readout: Readout,
-    /// `windows` readout: window side in lattice units (default 2).
+    /// `windows` readout: window side in lattice units (default 2). `vertex-types` readout:
+    /// if given, vertex populations per window of this side (default: over the whole array).
     #[serde(default)]
     pub window: Option<f64>,
     /// Magnetic moment of one magnet in A·m² for the energy estimate (default
@@ -495,11 +504,12 @@ impl NanomagnetConfig {
                 0.0,
             ));
         }
-        if self.window.is_some() && self.readout != Readout::Windows {
+        if self.window.is_some() && !matches!(self.readout, Readout::Windows | Readout::VertexTypes)
+        {
             return Err(NanomagnetError::InvalidChoice {
                 name: "window",
                 message: format!(
-                    "applies to readout \"windows\" only, not {:?}",
+                    "applies to readouts \"windows\" and \"vertex-types\" only, not {:?}",
                     self.readout.name()
                 ),
             });
@@ -523,17 +533,27 @@ impl NanomagnetConfig {
         }
         let fmr = self.fmr.clone().unwrap_or_default();
         fmr.check()?;
+        if let Some(w) = self.window
+            && !(w.is_finite() && w > 0.0)
+        {
+            return Err(NanomagnetError::param(
+                "window",
+                "must be positive and finite",
+                w,
+            ));
+        }
+        let a = ice.layout().lattice_spacing();
+        let mut vertices = None;
         let windows = match self.readout {
-            Readout::Windows => {
-                let w = self.window.unwrap_or(2.0);
-                if !(w.is_finite() && w > 0.0) {
-                    return Err(NanomagnetError::param(
-                        "window",
-                        "must be positive and finite",
-                        w,
-                    ));
-                }
-                window_members(&ice, w * ice.layout().lattice_spacing())
+            Readout::Windows => window_members(&ice, self.window.unwrap_or(2.0) * a),
+            Readout::VertexTypes => {
+                let v = SquareVertices::new(ice.layout())?;
+                let windows = match self.window {
+                    Some(w) => v.windows(w * a),
+                    None => vec![(0..v.len()).collect()],
+                };
+                vertices = Some(v);
+                windows
             }
             _ => Vec::new(),
         };
@@ -551,6 +571,7 @@ impl NanomagnetConfig {
             self.readout,
             self.wide_bars,
             windows,
+            vertices,
             moment,
             fmr,
         ))
@@ -637,25 +658,25 @@ fn not_for(key: &'static str, bad: bool, encoder: &str) -> Result<(), Nanomagnet
 /// the lower left; empty windows are dropped.
 fn window_members(ice: &SpinIce, w: f64) -> Vec<Vec<usize>> {
     let pos = ice.positions();
-    let n = ice.len();
-    let xmin = pos.column(0).iter().copied().fold(f64::INFINITY, f64::min);
-    let ymin = pos.column(1).iter().copied().fold(f64::INFINITY, f64::min);
-    let xmax = pos
-        .column(0)
-        .iter()
-        .copied()
-        .fold(f64::NEG_INFINITY, f64::max);
-    let ymax = pos
-        .column(1)
-        .iter()
-        .copied()
-        .fold(f64::NEG_INFINITY, f64::max);
+    let points: Vec<[f64; 2]> = pos.rows().into_iter().map(|r| [r[0], r[1]]).collect();
+    tile(&points, w)
+}
+
+/// Points grouped into square windows of side `w` tiling their bounding box, row-major from
+/// the lower left; empty windows are dropped.
+pub(crate) fn tile(points: &[[f64; 2]], w: f64) -> Vec<Vec<usize>> {
+    let fold =
+        |k: usize, f: fn(f64, f64) -> f64, init: f64| points.iter().map(|p| p[k]).fold(init, f);
+    let xmin = fold(0, f64::min, f64::INFINITY);
+    let ymin = fold(1, f64::min, f64::INFINITY);
+    let xmax = fold(0, f64::max, f64::NEG_INFINITY);
+    let ymax = fold(1, f64::max, f64::NEG_INFINITY);
     let nx = ((xmax - xmin) / w).floor() as usize + 1;
     let ny = ((ymax - ymin) / w).floor() as usize + 1;
     let mut cells = vec![Vec::new(); nx * ny];
-    for i in 0..n {
-        let cx = (((pos[[i, 0]] - xmin) / w).floor() as usize).min(nx - 1);
-        let cy = (((pos[[i, 1]] - ymin) / w).floor() as usize).min(ny - 1);
+    for (i, p) in points.iter().enumerate() {
+        let cx = (((p[0] - xmin) / w).floor() as usize).min(nx - 1);
+        let cy = (((p[1] - ymin) / w).floor() as usize).min(ny - 1);
         cells[cy * nx + cx].push(i);
     }
     cells.retain(|c| !c.is_empty());
@@ -728,6 +749,7 @@ pub struct NanomagnetReservoir {
     readout: Readout,
     wide_bars: WideBars,
     windows: Vec<Vec<usize>>,
+    vertices: Option<SquareVertices>,
     moment: f64,
     fmr: FmrConfig,
     channels: Vec<f64>,
@@ -745,6 +767,7 @@ impl NanomagnetReservoir {
         readout: Readout,
         wide_bars: WideBars,
         windows: Vec<Vec<usize>>,
+        vertices: Option<SquareVertices>,
         moment: f64,
         fmr: FmrConfig,
     ) -> Self {
@@ -753,6 +776,7 @@ impl NanomagnetReservoir {
             Readout::Magnetization => 2,
             Readout::Windows => 2 * windows.len(),
             Readout::Fmr => fmr.bins,
+            Readout::VertexTypes => 4 * windows.len(),
         };
         let channels = fmr.channels();
         let prev = ice.spins().to_vec();
@@ -762,6 +786,7 @@ impl NanomagnetReservoir {
             readout,
             wide_bars,
             windows,
+            vertices,
             moment,
             fmr,
             channels,
@@ -851,6 +876,13 @@ impl NanomagnetReservoir {
                     let n = members.len() as f64;
                     out[2 * k] = mx / n;
                     out[2 * k + 1] = my / n;
+                }
+            }
+            Readout::VertexTypes => {
+                if let Some(v) = &self.vertices {
+                    for (k, members) in self.windows.iter().enumerate() {
+                        v.window_populations(members, s, &mut out[4 * k..4 * k + 4]);
+                    }
                 }
             }
             Readout::Fmr => unreachable!("handled above"),
