@@ -17,6 +17,7 @@ Usage (flatspin 2.6 from PyPI in a venv, numpy path, no OpenCL):
   python -m venv /tmp/fs && /tmp/fs/bin/pip install flatspin==2.6
   /tmp/fs/bin/python tools/reference/flatspin_fixtures.py [OUT_DIR]
 """
+import importlib.metadata
 import json
 import os
 import sys
@@ -99,7 +100,9 @@ def run_case(name, cls, kwargs, h_max, angle_deg, per_magnet=False):
     np.save(os.path.join(d, "energy0.npy"), energy0)
     b, c, beta, gamma = model.sw_params
     params = dict(
-        flatspin_version=flatspin.__version__,
+        # flatspin.__version__ reports the git version of the folder it runs from (setuptools-scm),
+        # not the installed release; the package metadata is what pip installed.
+        flatspin_version=importlib.metadata.version("flatspin"),
         model=cls.__name__,
         size=list(model.size),
         lattice_spacing=model.lattice_spacing,
