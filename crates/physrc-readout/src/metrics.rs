@@ -40,6 +40,33 @@ fn check_pair(pred: ArrayView2<'_, f64>, target: ArrayView2<'_, f64>) -> Result<
     check_finite("target", target)
 }
 
+/// Checks that two per-sample sequences pair up: equal lengths (`rule` says why) and at
+/// least one sample for the metric `what`.
+fn check_lengths(
+    pred: usize,
+    truth: usize,
+    what: &'static str,
+    rule: &'static str,
+) -> Result<(), ReadoutError> {
+    if pred != truth {
+        return Err(ReadoutError::shape(
+            "pred",
+            &[pred],
+            "truth",
+            &[truth],
+            rule,
+        ));
+    }
+    if pred == 0 {
+        return Err(ReadoutError::TooFewSamples {
+            what,
+            needed: 1,
+            got: 0,
+        });
+    }
+    Ok(())
+}
+
 /// Mean of the squared differences over all elements, inputs already checked.
 fn mse_unchecked(pred: ArrayView2<'_, f64>, target: ArrayView2<'_, f64>) -> f64 {
     let sum: f64 = pred
@@ -130,22 +157,12 @@ pub fn nrmse(pred: ArrayView2<'_, f64>, target: ArrayView2<'_, f64>) -> Result<f
 /// [`ReadoutError::ShapeMismatch`] if the lengths differ, [`ReadoutError::TooFewSamples`] if
 /// they are empty.
 pub fn accuracy(pred: &[usize], truth: &[usize]) -> Result<f64, ReadoutError> {
-    if pred.len() != truth.len() {
-        return Err(ReadoutError::shape(
-            "pred",
-            &[pred.len()],
-            "truth",
-            &[truth.len()],
-            "predicted and true labels must have the same length",
-        ));
-    }
-    if pred.is_empty() {
-        return Err(ReadoutError::TooFewSamples {
-            what: "accuracy",
-            needed: 1,
-            got: 0,
-        });
-    }
+    check_lengths(
+        pred.len(),
+        truth.len(),
+        "accuracy",
+        "predicted and true labels must have the same length",
+    )?;
     let hits = pred.iter().zip(truth).filter(|(p, t)| p == t).count();
     Ok(hits as f64 / pred.len() as f64)
 }
@@ -182,22 +199,12 @@ pub fn nearest_symbol(x: f64) -> f64 {
 /// [`ReadoutError::InvalidParameter`] (naming `truth`) if a true value is not one of the four
 /// symbols.
 pub fn symbol_error_rate(pred: &[f64], truth: &[f64]) -> Result<f64, ReadoutError> {
-    if pred.len() != truth.len() {
-        return Err(ReadoutError::shape(
-            "pred",
-            &[pred.len()],
-            "truth",
-            &[truth.len()],
-            "predictions and true symbols must have the same length",
-        ));
-    }
-    if pred.is_empty() {
-        return Err(ReadoutError::TooFewSamples {
-            what: "symbol error rate",
-            needed: 1,
-            got: 0,
-        });
-    }
+    check_lengths(
+        pred.len(),
+        truth.len(),
+        "symbol error rate",
+        "predictions and true symbols must have the same length",
+    )?;
     check_finite_slice("pred", pred)?;
     check_finite_slice("truth", truth)?;
     if let Some((i, v)) = truth
