@@ -239,6 +239,22 @@ pub struct StnoConfig {
     pub mask: MaskKind,
     /// What is read out at each virtual node.
     pub output: StnoOutput,
+    /// Delayed-feedback gain `β`, mA per unit of amplitude (default 0: no loop).
+    ///
+    /// With a loop, the current through virtual node `i` adds `β·a_i`, where `a_i` is the
+    /// amplitude the same node read one input step earlier (delay `τ = Mθ`), as in the
+    /// delayed-feedback STNO of Riou et al., Phys. Rev. Applied 12, 024049 (2019). Without it
+    /// the only memory is the oscillator's own relaxation, which fades within a few `1/Γ_p`;
+    /// the loop carries the previous frame into the current one. The fed-back amplitude is
+    /// clipped to `[0, 1]` (the loop amplifier saturates at the full-scale mode amplitude), so
+    /// the current limit check can bound it.
+    pub feedback_ma: f64,
+    /// Extra node spacings in the feedback delay: `τ = (M + feedback_offset)·θ` (default 0).
+    ///
+    /// With an offset `d` node `i` hears node `i − d` of the previous step (or, for `i < d`,
+    /// node `M + i − d` of the step before), which mixes the virtual nodes with each other
+    /// the way Appeltant's desynchronised delay loop does.
+    pub feedback_offset: usize,
     /// Seed of the mask (ChaCha8 stream 0) and of the thermal noise (stream 1).
     pub seed: u64,
 }
@@ -259,6 +275,8 @@ impl Default for StnoConfig {
             substeps: 10,
             mask: MaskKind::Binary,
             output: StnoOutput::Amplitude,
+            feedback_ma: 0.0,
+            feedback_offset: 0,
             seed: 0,
         }
     }
@@ -278,6 +296,12 @@ pub struct StnoReservoir {
     /// Joules per (mA² · ns) through the junction: R · 1e-6 · 1e-9.
     joule_per_ma2_ns: f64,
     energy: f64,
+    /// The feedback delay line: the last `M + feedback_offset` node amplitudes, oldest at
+    /// `head`.
+    line: Vec<f64>,
+    head: usize,
+    /// This step's amplitudes, committed to `line` once the step has succeeded.
+    fresh: Vec<f64>,
 }
 
 impl StnoReservoir {
@@ -304,7 +328,10 @@ impl StnoReservoir {
         positive("theta_ns", cfg.theta_ns)?;
         non_negative("resistance_ohm", cfg.resistance_ohm)?;
         let mask = draw_mask(cfg.mask, cfg.virtual_nodes, input_dim, 1.0, cfg.seed);
-        let peak = cfg.i_bias_ma.abs() + cfg.delta_i_ma * max_abs_row_sum(&mask);
+        finite("feedback_ma", cfg.feedback_ma)?;
+        // The fed-back amplitude is clipped to [0, 1], so the loop adds at most |β|.
+        let peak =
+            cfg.i_bias_ma.abs() + cfg.delta_i_ma * max_abs_row_sum(&mask) + cfg.feedback_ma.abs();
         if peak > cfg.i_max_ma {
             return Err(OscillatorError::CurrentLimit {
                 peak_ma: peak,
@@ -338,6 +365,9 @@ impl StnoReservoir {
             rng,
             joule_per_ma2_ns: cfg.resistance_ohm * 1e-15,
             energy: 0.0,
+            line: vec![c0.norm(); cfg.virtual_nodes + cfg.feedback_offset],
+            head: 0,
+            fresh: vec![0.0; cfg.virtual_nodes],
         })
     }
 
@@ -377,12 +407,16 @@ impl StnoReservoir {
         check_input(input, self.input_dim)?;
         check_state_len(out, self.cfg.virtual_nodes)?;
         let (c_old, rng_old, e_old) = (self.c, self.rng.clone(), self.energy);
+        let len = self.line.len();
         for node in 0..self.cfg.virtual_nodes {
-            let i = self.current(node, input);
+            // The amplitude τ = (M + d)θ ago: `len` nodes back, always from an earlier step.
+            let delayed = self.line[(self.head + node) % len];
+            let i = self.current(node, input) + self.cfg.feedback_ma * delayed.clamp(0.0, 1.0);
             for _ in 0..self.cfg.substeps {
                 self.model.advance(&mut self.c, i, self.dt, &mut self.rng);
             }
             let p = self.c.norm_sqr();
+            self.fresh[node] = p.sqrt();
             out[node] = match self.cfg.output {
                 StnoOutput::Amplitude => p.sqrt(),
                 StnoOutput::Power => p,
@@ -398,6 +432,10 @@ impl StnoReservoir {
                 detail: "the oscillation amplitude became non-finite".into(),
             });
         }
+        for (node, &a) in self.fresh.iter().enumerate() {
+            self.line[(self.head + node) % len] = a;
+        }
+        self.head = (self.head + self.fresh.len()) % len;
         Ok(())
     }
 }
@@ -416,6 +454,8 @@ impl Reservoir for StnoReservoir {
         self.rng = ChaCha8Rng::seed_from_u64(self.cfg.seed);
         self.rng.set_stream(NOISE_STREAM);
         self.energy = 0.0;
+        self.line.fill(self.c0.norm());
+        self.head = 0;
         Ok(())
     }
 
@@ -445,6 +485,8 @@ impl Reservoir for StnoReservoir {
                     StnoOutput::Power => "power",
                 },
             )
+            .with("feedback_ma", c.feedback_ma)
+            .with("feedback_offset", c.feedback_offset)
             .with("seed", c.seed)
     }
 

@@ -37,6 +37,13 @@ fn stno_satisfies_the_contract_with_thermal_noise() {
         ..cfg
     };
     contract::check(|| StnoReservoir::new(&cfg, 2).unwrap());
+    // With the feedback loop the delay line is state too: reset must restore it.
+    let cfg = StnoConfig {
+        feedback_ma: -2.0,
+        feedback_offset: 3,
+        ..cfg
+    };
+    contract::check(|| StnoReservoir::new(&cfg, 1).unwrap());
 }
 
 #[test]

@@ -152,3 +152,76 @@ fn energy_is_the_joule_heating_of_the_drive_current() {
     r.reset().unwrap();
     assert_eq!(r.energy(), Some(0.0));
 }
+
+/// The feedback loop adds `β·a` to each node's current, `a` being the amplitude read
+/// `M + feedback_offset` nodes earlier. The Joule energy of a step, `Σ I²·θ·R`, reveals every
+/// node's current, so it checks the delay line's indexing against amplitudes read out before.
+#[test]
+fn the_feedback_loop_adds_the_amplitude_read_m_plus_d_nodes_earlier() {
+    let (m, d) = (5usize, 2usize);
+    let cfg = StnoConfig {
+        thermal_power: 0.0,
+        virtual_nodes: m,
+        feedback_ma: -1.5,
+        feedback_offset: d,
+        ..StnoConfig::default()
+    };
+    let mut r = StnoReservoir::new(&cfg, 1).unwrap();
+    let inputs = [0.3, -0.8, 0.9, 0.1];
+    // The amplitudes of every node so far, in time order, starting with the `M + d` resting
+    // values the line holds after a reset.
+    let rest = (r.model().steady_power(cfg.i_bias_ma)).sqrt();
+    let mut history = vec![rest; m + d];
+    let mut out = vec![0.0; m];
+    let mut energy = 0.0;
+    for &u in &inputs {
+        let before = history.len();
+        r.step(&[u], &mut out).unwrap();
+        let mut expected = 0.0;
+        for node in 0..m {
+            let delayed = history[before + node - (m + d)];
+            let i = cfg.i_bias_ma
+                + cfg.delta_i_ma * r.mask()[[node, 0]] * u
+                + cfg.feedback_ma * delayed;
+            expected += i * i * cfg.theta_ns * cfg.resistance_ohm * 1e-15;
+        }
+        energy += expected;
+        let got = r.energy().unwrap();
+        assert!(
+            (got - energy).abs() <= 1e-12 * energy,
+            "step u = {u}: energy {got} J, currents from the delay line give {energy} J"
+        );
+        history.extend_from_slice(&out);
+    }
+    // The loop changes the response: the same inputs without it give other amplitudes.
+    let mut open = StnoReservoir::new(
+        &StnoConfig {
+            feedback_ma: 0.0,
+            ..cfg.clone()
+        },
+        1,
+    )
+    .unwrap();
+    let mut open_out = vec![0.0; m];
+    for &u in &inputs {
+        open.step(&[u], &mut open_out).unwrap();
+    }
+    assert!(open_out.iter().zip(&out).any(|(a, b)| (a - b).abs() > 1e-3));
+}
+
+#[test]
+fn the_feedback_gain_counts_towards_the_current_limit() {
+    // 6 + 1.5·1 + 3 = 10.5 mA > 10 mA.
+    let cfg = StnoConfig {
+        feedback_ma: 3.0,
+        ..StnoConfig::default()
+    };
+    let err = StnoReservoir::new(&cfg, 1).unwrap_err().to_string();
+    assert!(err.contains("i_max_ma"), "{err}");
+    let cfg = StnoConfig {
+        feedback_ma: f64::NAN,
+        ..StnoConfig::default()
+    };
+    let err = StnoReservoir::new(&cfg, 1).unwrap_err().to_string();
+    assert!(err.contains("feedback_ma"), "{err}");
+}
