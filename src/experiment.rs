@@ -228,26 +228,63 @@ pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
     let memory_task = data.name == "memory-capacity";
     let mut mc_states: Vec<Array2<f64>> = Vec::new();
 
-    // Training.
-    let mut trainer = readout_driver::Trainer::new(&cfg.readout, &targets, n_features)?;
+    // Training. The readout accumulates on a second thread while the substrate produces the
+    // next chunk, so a run costs about the larger of the two rather than their sum. Chunks
+    // reach the trainer in order through a short queue, so the sums, and every bit of the
+    // fit, are what a single thread would compute. The trainer runs in a one-thread rayon
+    // pool so that its linear algebra does not compete with the substrate for the cores.
+    let trainer = readout_driver::Trainer::new(&cfg.readout, &targets, n_features)?;
     let mut row = split.washout;
-    while row < split.washout + split.train {
-        let n = (split.washout + split.train - row).min(CHUNK);
-        let t0 = Instant::now();
-        let st = driver.next(n)?;
-        reservoir_secs += t0.elapsed().as_secs_f64();
-        if let Some(a) = all_states.as_mut() {
-            a.append(Axis(0), st.view()).expect("same width");
-        }
-        if memory_task {
-            mc_states.push(st.clone());
-        }
-        let t1 = Instant::now();
-        let x = apply_features(st.view(), features);
-        trainer.update(x.view(), row..row + n)?;
-        readout_secs += t1.elapsed().as_secs_f64();
-        row += n;
-    }
+    let (trainer, train_secs) = std::thread::scope(|scope| -> Result<_, RunError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(Array2<f64>, std::ops::Range<usize>)>(2);
+        let consumer = scope.spawn(move || -> Result<_, RunError> {
+            let mut trainer = trainer;
+            let mut secs = 0.0;
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .map_err(|e| RunError::Data(format!("cannot start the readout thread: {e}")))?;
+            pool.install(|| -> Result<(), RunError> {
+                for (x, rows) in rx {
+                    let t1 = Instant::now();
+                    trainer.update(x.view(), rows)?;
+                    secs += t1.elapsed().as_secs_f64();
+                }
+                Ok(())
+            })?;
+            Ok((trainer, secs))
+        });
+        let produced = (|| -> Result<(), RunError> {
+            while row < split.washout + split.train {
+                let n = (split.washout + split.train - row).min(CHUNK);
+                let t0 = Instant::now();
+                let st = driver.next(n)?;
+                reservoir_secs += t0.elapsed().as_secs_f64();
+                if let Some(a) = all_states.as_mut() {
+                    a.append(Axis(0), st.view()).expect("same width");
+                }
+                if memory_task {
+                    mc_states.push(st.clone());
+                }
+                let x = apply_features(st, features);
+                if tx.send((x, row..row + n)).is_err() {
+                    // The trainer stopped on an error, which the join below reports.
+                    break;
+                }
+                row += n;
+            }
+            Ok(())
+        })();
+        drop(tx);
+        let consumed = consumer
+            .join()
+            .map_err(|_| RunError::Data("the readout thread panicked".into()))?;
+        // A substrate error comes first: the trainer only saw the rows before it.
+        produced?;
+        consumed
+    })?;
+    readout_secs += train_secs;
+    row = split.washout + split.train;
     let t1 = Instant::now();
     let fitted = trainer.finish()?;
     readout_secs += t1.elapsed().as_secs_f64();
@@ -265,7 +302,7 @@ pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
         if memory_task {
             mc_states.push(st.clone());
         }
-        test_x.push(apply_features(st.view(), features));
+        test_x.push(apply_features(st, features));
         row += n;
     }
     let t1 = Instant::now();
@@ -441,12 +478,12 @@ fn readout_features(r: &ReadoutConfig) -> Features {
     }
 }
 
-fn apply_features(states: ArrayView2<'_, f64>, f: Features) -> Array2<f64> {
+fn apply_features(states: Array2<f64>, f: Features) -> Array2<f64> {
     match f {
-        Features::State => states.to_owned(),
+        Features::State => states,
         Features::StateSquared => {
             let sq = states.mapv(|v| v * v);
-            ndarray::concatenate(Axis(1), &[states, sq.view()]).expect("same number of rows")
+            ndarray::concatenate(Axis(1), &[states.view(), sq.view()]).expect("same number of rows")
         }
     }
 }

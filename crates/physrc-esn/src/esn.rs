@@ -479,18 +479,24 @@ impl Esn {
         let keep = 1.0 - lr;
         // The same operations, in the same order, as reservoirpy's
         // `f(W @ s + Win @ x + bias)` then `(1 - lr) * s + lr * next`.
-        let parts = self
-            .next
-            .iter_mut()
-            .zip(&self.x)
-            .zip(self.wx.iter().zip(&self.drive).zip(&self.bias));
         match self.activation {
             Activation::Tanh => {
-                for ((next, &x), ((&wx, &drive), &b)) in parts {
-                    *next = keep * x + lr * (wx + drive + b).tanh();
-                }
+                crate::activation::leaky_tanh(
+                    &mut self.next,
+                    &self.x,
+                    &self.wx,
+                    &self.drive,
+                    &self.bias,
+                    keep,
+                    lr,
+                );
             }
             Activation::Identity => {
+                let parts = self
+                    .next
+                    .iter_mut()
+                    .zip(&self.x)
+                    .zip(self.wx.iter().zip(&self.drive).zip(&self.bias));
                 for ((next, &x), ((&wx, &drive), &b)) in parts {
                     *next = keep * x + lr * (wx + drive + b);
                 }

@@ -9,7 +9,10 @@
 //! multiplicand is always finite (the state is checked after every step).
 //!
 //! Speed comes from working on [`LANES`] rows at once: their sums are independent, so the
-//! processor overlaps them, while each row's own order stays the fixed column order.
+//! processor overlaps them, while each row's own order stays the fixed column order. The
+//! kernels are compiled once per instruction set and picked at run time ([`pulp::Arch`]), so a
+//! portable binary still uses AVX2 where the processor has it. Rust never fuses a multiply and
+//! an add on its own, so every instruction set computes the same bits.
 
 use ndarray::{Array2, ArrayView2};
 
@@ -119,8 +122,21 @@ impl BlockedDense {
         }
     }
 
-    #[inline]
     fn matvec(&self, x: &[f64], y: &mut [f64]) {
+        struct Op<'a>(&'a BlockedDense, &'a [f64], &'a mut [f64]);
+        impl pulp::WithSimd for Op<'_> {
+            type Output = ();
+            #[inline(always)]
+            fn with_simd<S: pulp::Simd>(self, _: S) {
+                self.0.matvec_portable(self.1, self.2)
+            }
+        }
+        pulp::Arch::new().dispatch(Op(self, x, y))
+    }
+
+    /// The kernel in plain Rust, inlined into each instruction set's copy.
+    #[inline(always)]
+    fn matvec_portable(&self, x: &[f64], y: &mut [f64]) {
         let x = &x[..self.ncols];
         let stride = self.ncols * LANES;
         if stride == 0 {
@@ -148,11 +164,18 @@ impl BlockedDense {
 /// Sparse rows in blocks of [`LANES`] (sliced ELLPACK, the row-blocked form of CSR): each block
 /// keeps `width` slots per row, column-major inside the block, holding the row's nonzero
 /// entries in increasing column order and then padding (value `0.0`, column 0).
+///
+/// Rows are grouped into blocks by their number of nonzeros (SELL-C-σ with σ = all rows), so
+/// the rows of a block have nearly equal lengths and little padding: with a random 10 %
+/// pattern at N = 500 the per-block maximum would otherwise waste about a fifth of the slots.
+/// `order[b·LANES + r]` is the original index of lane `r` of block `b`; only the order in
+/// which rows are visited changes, not the arithmetic of any row.
 #[derive(Debug, Clone)]
 pub(crate) struct BlockedSparse {
     nrows: usize,
     ncols: usize,
     nnz: usize,
+    order: Vec<usize>,
     /// Start of each block in `vals`/`cols` (in slots), plus the end.
     offsets: Vec<usize>,
     vals: Vec<f64>,
@@ -174,6 +197,9 @@ impl BlockedSparse {
             })
             .collect();
         let blocks = nrows.div_ceil(LANES);
+        // Longest rows first; a stable sort keeps equal lengths in index order.
+        let mut order: Vec<usize> = (0..nrows).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(rows[i].len()));
         let mut offsets = Vec::with_capacity(blocks + 1);
         let mut vals = Vec::new();
         let mut cols = Vec::new();
@@ -181,11 +207,15 @@ impl BlockedSparse {
         for b in 0..blocks {
             let lo = b * LANES;
             let hi = (lo + LANES).min(nrows);
-            let width = rows[lo..hi].iter().map(Vec::len).max().unwrap_or(0);
+            let width = order[lo..hi]
+                .iter()
+                .map(|&i| rows[i].len())
+                .max()
+                .unwrap_or(0);
             let start = vals.len();
             vals.resize(start + width * LANES, 0.0);
             cols.resize(start + width * LANES, 0);
-            for (r, row) in rows[lo..hi].iter().enumerate() {
+            for (r, row) in order[lo..hi].iter().map(|&i| &rows[i]).enumerate() {
                 for (k, &(j, v)) in row.iter().enumerate() {
                     vals[start + k * LANES + r] = v;
                     cols[start + k * LANES + r] = j;
@@ -197,25 +227,51 @@ impl BlockedSparse {
             nrows,
             ncols,
             nnz: rows.iter().map(Vec::len).sum(),
+            order,
             offsets,
             vals,
             cols,
         }
     }
 
-    #[inline]
     fn matvec(&self, x: &[f64], y: &mut [f64]) {
+        struct Op<'a>(&'a BlockedSparse, &'a [f64], &'a mut [f64]);
+        impl pulp::WithSimd for Op<'_> {
+            type Output = ();
+            #[inline(always)]
+            fn with_simd<S: pulp::Simd>(self, _: S) {
+                self.0.matvec_portable(self.1, self.2)
+            }
+        }
+        pulp::Arch::new().dispatch(Op(self, x, y))
+    }
+
+    /// The kernel in plain Rust, inlined into each instruction set's copy.
+    #[inline(always)]
+    fn matvec_portable(&self, x: &[f64], y: &mut [f64]) {
+        if self.ncols == 0 {
+            y[..self.nrows].fill(0.0);
+            return;
+        }
         let x = &x[..self.ncols];
+        // Every stored column is below `ncols` (padding uses column 0); clamping to `last`
+        // changes nothing but lets the compiler drop the bounds check, so the loads can be
+        // vectorised.
+        let last = self.ncols - 1;
         for (b, bounds) in self.offsets.windows(2).enumerate() {
             let vals = &self.vals[bounds[0]..bounds[1]];
             let cols = &self.cols[bounds[0]..bounds[1]];
             let mut acc = [0.0f64; LANES];
             for (v, c) in vals.chunks_exact(LANES).zip(cols.chunks_exact(LANES)) {
                 for r in 0..LANES {
-                    acc[r] += v[r] * x[c[r] as usize];
+                    acc[r] += v[r] * x[(c[r] as usize).min(last)];
                 }
             }
-            store(&acc, b, y, self.nrows);
+            let lo = b * LANES;
+            let hi = (lo + LANES).min(self.nrows);
+            for (&i, &a) in self.order[lo..hi].iter().zip(&acc) {
+                y[i] = a;
+            }
         }
     }
 
@@ -223,9 +279,9 @@ impl BlockedSparse {
         let mut m = Array2::zeros((self.nrows, self.ncols));
         for (b, bounds) in self.offsets.windows(2).enumerate() {
             for slot in bounds[0]..bounds[1] {
-                let i = b * LANES + (slot - bounds[0]) % LANES;
-                if i < self.nrows && self.vals[slot] != 0.0 {
-                    m[[i, self.cols[slot] as usize]] = self.vals[slot];
+                let lane = b * LANES + (slot - bounds[0]) % LANES;
+                if lane < self.nrows && self.vals[slot] != 0.0 {
+                    m[[self.order[lane], self.cols[slot] as usize]] = self.vals[slot];
                 }
             }
         }
