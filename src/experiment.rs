@@ -197,11 +197,14 @@ pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
         src: states_src,
         inputs: inputs.view(),
         pos: 0,
+        secs: 0.0,
+        all_states: None,
+        mc_states: None,
     };
     driver.reset()?;
     let state_dim = driver.state_dim();
     let keep_states = cfg.output.states;
-    let mut all_states = keep_states.then(|| Array2::zeros((0, state_dim)));
+    driver.all_states = keep_states.then(|| Array2::zeros((0, state_dim)));
     let features = readout_features(&cfg.readout);
     let n_features = match features {
         Features::State => state_dim,
@@ -209,24 +212,18 @@ pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
     };
 
     // Washout.
-    let mut reservoir_secs = 0.0;
     let mut readout_secs = 0.0;
     let mut remaining = split.washout;
     while remaining > 0 {
         let n = remaining.min(CHUNK);
-        let t0 = Instant::now();
-        let st = driver.next(n)?;
-        reservoir_secs += t0.elapsed().as_secs_f64();
-        if let Some(a) = all_states.as_mut() {
-            a.append(Axis(0), st.view()).expect("same width");
-        }
+        driver.next(n)?;
         remaining -= n;
     }
 
     // The memory-capacity task is scored from the states themselves (one readout per delay),
     // so its post-washout states are kept.
     let memory_task = data.name == "memory-capacity";
-    let mut mc_states: Vec<Array2<f64>> = Vec::new();
+    driver.mc_states = memory_task.then(Vec::new);
 
     // Training. The readout accumulates on a second thread while the substrate produces the
     // next chunk, so a run costs about the larger of the two rather than their sum. Chunks
@@ -257,16 +254,7 @@ pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
         let produced = (|| -> Result<(), RunError> {
             while row < split.washout + split.train {
                 let n = (split.washout + split.train - row).min(CHUNK);
-                let t0 = Instant::now();
-                let st = driver.next(n)?;
-                reservoir_secs += t0.elapsed().as_secs_f64();
-                if let Some(a) = all_states.as_mut() {
-                    a.append(Axis(0), st.view()).expect("same width");
-                }
-                if memory_task {
-                    mc_states.push(st.clone());
-                }
-                let x = apply_features(st, features);
+                let x = apply_features(driver.next(n)?, features);
                 if tx.send((x, row..row + n)).is_err() {
                     // The trainer stopped on an error, which the join below reports.
                     break;
@@ -293,16 +281,7 @@ pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
     let mut test_x: Vec<Array2<f64>> = Vec::new();
     while row < total {
         let n = (total - row).min(CHUNK);
-        let t0 = Instant::now();
-        let st = driver.next(n)?;
-        reservoir_secs += t0.elapsed().as_secs_f64();
-        if let Some(a) = all_states.as_mut() {
-            a.append(Axis(0), st.view()).expect("same width");
-        }
-        if memory_task {
-            mc_states.push(st.clone());
-        }
-        test_x.push(apply_features(st, features));
+        test_x.push(apply_features(driver.next(n)?, features));
         row += n;
     }
     let t1 = Instant::now();
@@ -315,6 +294,7 @@ pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
     let train_metrics = fitted.train_metrics().clone();
     let mut metrics = metrics;
     if memory_task {
+        let mc_states = driver.mc_states.take().unwrap_or_default();
         let views: Vec<ArrayView2<'_, f64>> = mc_states.iter().map(|a| a.view()).collect();
         let x = ndarray::concatenate(Axis(0), &views).map_err(|e| RunError::Data(e.to_string()))?;
         let u = inputs.slice(s![split.washout..total, 0]);
@@ -352,8 +332,8 @@ pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
         train_metrics,
         state_dim,
         timing: Timing {
-            reservoir_seconds: reservoir_secs,
-            seconds_per_step: reservoir_secs / total as f64,
+            reservoir_seconds: driver.secs,
+            seconds_per_step: driver.secs / total as f64,
             readout_seconds: readout_secs,
             total_seconds: t_start.elapsed().as_secs_f64(),
         },
@@ -364,7 +344,7 @@ pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
         report,
         predictions,
         targets: test_targets,
-        states: all_states,
+        states: driver.all_states.take(),
     })
 }
 
@@ -402,10 +382,17 @@ enum StateSource {
     Recorded(Array2<f64>),
 }
 
+/// The substrate (or recorded states) with what the run keeps of its output.
 struct Driver<'a> {
     src: StateSource,
     inputs: ArrayView2<'a, f64>,
     pos: usize,
+    /// Wall time spent producing states.
+    secs: f64,
+    /// Every state, washout included, when the run writes `states.npy`.
+    all_states: Option<Array2<f64>>,
+    /// Post-washout states for the memory-capacity task (switched on after the washout).
+    mc_states: Option<Vec<Array2<f64>>>,
 }
 
 impl Driver<'_> {
@@ -431,13 +418,23 @@ impl Driver<'_> {
         }
     }
 
+    /// The next `n` states, timed and kept as the run asked.
     fn next(&mut self, n: usize) -> Result<Array2<f64>, RunError> {
         let range = self.pos..self.pos + n;
         self.pos += n;
-        match &mut self.src {
-            StateSource::Live(r) => Ok(r.run(self.inputs.slice(s![range, ..]))?),
-            StateSource::Recorded(x) => Ok(x.slice(s![range, ..]).to_owned()),
+        let t0 = Instant::now();
+        let st = match &mut self.src {
+            StateSource::Live(r) => r.run(self.inputs.slice(s![range, ..]))?,
+            StateSource::Recorded(x) => x.slice(s![range, ..]).to_owned(),
+        };
+        self.secs += t0.elapsed().as_secs_f64();
+        if let Some(a) = self.all_states.as_mut() {
+            a.append(Axis(0), st.view()).expect("same width");
         }
+        if let Some(mc) = self.mc_states.as_mut() {
+            mc.push(st.clone());
+        }
+        Ok(st)
     }
 }
 

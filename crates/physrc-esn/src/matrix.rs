@@ -123,18 +123,11 @@ impl BlockedDense {
     }
 
     fn matvec(&self, x: &[f64], y: &mut [f64]) {
-        struct Op<'a>(&'a BlockedDense, &'a [f64], &'a mut [f64]);
-        impl pulp::WithSimd for Op<'_> {
-            type Output = ();
-            #[inline(always)]
-            fn with_simd<S: pulp::Simd>(self, _: S) {
-                self.0.matvec_portable(self.1, self.2)
-            }
-        }
-        pulp::Arch::new().dispatch(Op(self, x, y))
+        dispatch(self, x, y)
     }
+}
 
-    /// The kernel in plain Rust, inlined into each instruction set's copy.
+impl Portable for BlockedDense {
     #[inline(always)]
     fn matvec_portable(&self, x: &[f64], y: &mut [f64]) {
         let x = &x[..self.ncols];
@@ -153,7 +146,9 @@ impl BlockedDense {
             store(&acc, b, y, self.nrows);
         }
     }
+}
 
+impl BlockedDense {
     fn to_dense(&self) -> Array2<f64> {
         Array2::from_shape_fn((self.nrows, self.ncols), |(i, j)| {
             self.vals[((i / LANES) * self.ncols + j) * LANES + i % LANES]
@@ -235,18 +230,11 @@ impl BlockedSparse {
     }
 
     fn matvec(&self, x: &[f64], y: &mut [f64]) {
-        struct Op<'a>(&'a BlockedSparse, &'a [f64], &'a mut [f64]);
-        impl pulp::WithSimd for Op<'_> {
-            type Output = ();
-            #[inline(always)]
-            fn with_simd<S: pulp::Simd>(self, _: S) {
-                self.0.matvec_portable(self.1, self.2)
-            }
-        }
-        pulp::Arch::new().dispatch(Op(self, x, y))
+        dispatch(self, x, y)
     }
+}
 
-    /// The kernel in plain Rust, inlined into each instruction set's copy.
+impl Portable for BlockedSparse {
     #[inline(always)]
     fn matvec_portable(&self, x: &[f64], y: &mut [f64]) {
         if self.ncols == 0 {
@@ -274,7 +262,9 @@ impl BlockedSparse {
             }
         }
     }
+}
 
+impl BlockedSparse {
     fn to_dense(&self) -> Array2<f64> {
         let mut m = Array2::zeros((self.nrows, self.ncols));
         for (b, bounds) in self.offsets.windows(2).enumerate() {
@@ -287,6 +277,25 @@ impl BlockedSparse {
         }
         m
     }
+}
+
+/// A kernel written in plain Rust, to be compiled once per instruction set by [`dispatch`].
+trait Portable {
+    /// `y = M·x`; implementations are `#[inline(always)]` so each copy gets the features.
+    fn matvec_portable(&self, x: &[f64], y: &mut [f64]);
+}
+
+/// Runs `m`'s kernel in the copy compiled for the best instruction set this processor has.
+fn dispatch<M: Portable>(m: &M, x: &[f64], y: &mut [f64]) {
+    struct Op<'a, M>(&'a M, &'a [f64], &'a mut [f64]);
+    impl<M: Portable> pulp::WithSimd for Op<'_, M> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) {
+            self.0.matvec_portable(self.1, self.2)
+        }
+    }
+    pulp::Arch::new().dispatch(Op(m, x, y))
 }
 
 #[inline]
