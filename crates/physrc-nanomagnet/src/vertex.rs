@@ -79,6 +79,8 @@ pub struct SquareVertices {
     bars: Vec<[usize; 4]>,
     /// `+1` when a positive spin points into the vertex, `−1` when it points out.
     toward: Vec<[i8; 4]>,
+    /// Magnets in the array, so spin vectors can be checked.
+    n_magnets: usize,
 }
 
 impl SquareVertices {
@@ -181,6 +183,7 @@ impl SquareVertices {
             centres,
             bars,
             toward,
+            n_magnets: n,
         })
     }
 
@@ -209,11 +212,37 @@ impl SquareVertices {
     /// The type of vertex `k` for `spins` (±1, or 0 for a vortex bar); `None` when one of its
     /// bars holds a vortex.
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// When `k` is out of range or `spins` is shorter than the array (internal callers pass
-    /// the array's own spins).
-    pub fn classify(&self, k: usize, spins: &[i8]) -> Option<VertexType> {
+    /// [`NanomagnetError::InvalidParameter`] naming `vertex` when `k` is not below
+    /// [`len`](SquareVertices::len); [`NanomagnetError::Shape`] when `spins` does not have one
+    /// entry per magnet of the array the vertices were built for.
+    pub fn classify(&self, k: usize, spins: &[i8]) -> Result<Option<VertexType>, NanomagnetError> {
+        if k >= self.len() {
+            return Err(NanomagnetError::InvalidParameter {
+                name: "vertex",
+                requirement: "must be below the number of vertices",
+                value: k as f64,
+            });
+        }
+        self.check_spins(spins)?;
+        Ok(self.classify_unchecked(k, spins))
+    }
+
+    fn check_spins(&self, spins: &[i8]) -> Result<(), NanomagnetError> {
+        if spins.len() == self.n_magnets {
+            Ok(())
+        } else {
+            Err(NanomagnetError::Shape {
+                what: "spins".into(),
+                expected: format!("({},)", self.n_magnets),
+                got: format!("({},)", spins.len()),
+            })
+        }
+    }
+
+    /// [`classify`](SquareVertices::classify) for an index and spins known to fit.
+    fn classify_unchecked(&self, k: usize, spins: &[i8]) -> Option<VertexType> {
         let b = &self.bars[k];
         let t = &self.toward[k];
         let mut inward = [false; 4];
@@ -236,8 +265,22 @@ impl SquareVertices {
 
     /// Fractions of the vertices of each type, `[I, II, III, IV]`, into `out` (length 4).
     /// Vertices touching a vortex bar count in none, so the fractions then sum to less than 1.
-    pub fn populations_into(&self, spins: &[i8], out: &mut [f64]) {
+    ///
+    /// # Errors
+    ///
+    /// [`NanomagnetError::Shape`] when `spins` does not have one entry per magnet or `out` is
+    /// not of length 4.
+    pub fn populations_into(&self, spins: &[i8], out: &mut [f64]) -> Result<(), NanomagnetError> {
+        self.check_spins(spins)?;
+        if out.len() != 4 {
+            return Err(NanomagnetError::Shape {
+                what: "vertex populations".into(),
+                expected: "(4,)".into(),
+                got: format!("({},)", out.len()),
+            });
+        }
         self.populations_of(0..self.len(), spins, out);
+        Ok(())
     }
 
     /// As [`SquareVertices::populations_into`], over the vertices `ks` only.
@@ -250,7 +293,7 @@ impl SquareVertices {
         let n = ks.len() as f64;
         let mut counts = [0usize; 4];
         for k in ks {
-            if let Some(t) = self.classify(k, spins) {
+            if let Some(t) = self.classify_unchecked(k, spins) {
                 counts[t.index()] += 1;
             }
         }

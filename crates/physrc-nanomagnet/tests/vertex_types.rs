@@ -51,7 +51,7 @@ fn closed_ground_state(layout: &Layout) -> Vec<i8> {
 
 fn types(v: &SquareVertices, spins: &[i8]) -> Vec<VertexType> {
     (0..v.len())
-        .map(|k| v.classify(k, spins).unwrap())
+        .map(|k| v.classify(k, spins).unwrap().unwrap())
         .collect()
 }
 
@@ -71,7 +71,7 @@ fn polarized_square_ice_is_all_type_ii() {
         let down = vec![-1i8; layout.len()];
         assert!(types(&v, &down).iter().all(|&t| t == VertexType::II));
         let mut pop = [0.0; 4];
-        v.populations_into(&up, &mut pop);
+        v.populations_into(&up, &mut pop).unwrap();
         assert_eq!(pop, [0.0, 1.0, 0.0, 0.0]);
     }
 }
@@ -114,7 +114,7 @@ fn ground_state_is_all_type_i_and_one_flip_makes_two_type_iii() {
     let ground = closed_ground_state(&layout);
     assert!(types(&v, &ground).iter().all(|&t| t == VertexType::I));
     let mut pop = [0.0; 4];
-    v.populations_into(&ground, &mut pop);
+    v.populations_into(&ground, &mut pop).unwrap();
     assert_eq!(pop, [1.0, 0.0, 0.0, 0.0]);
 
     // The horizontal bar centred at (1.5, 1) joins the interior vertices (1, 1) and (2, 1):
@@ -128,9 +128,9 @@ fn ground_state_is_all_type_i_and_one_flip_makes_two_type_iii() {
         } else {
             VertexType::I
         };
-        assert_eq!(v.classify(k, &s), Some(want), "vertex at {c:?}");
+        assert_eq!(v.classify(k, &s).unwrap(), Some(want), "vertex at {c:?}");
     }
-    v.populations_into(&s, &mut pop);
+    v.populations_into(&s, &mut pop).unwrap();
     assert_eq!(pop, [0.5, 0.0, 0.5, 0.0]);
 
     // At vertex (1, 1) (c + r even: horizontal in, vertical out) flipping both vertical bars
@@ -141,9 +141,9 @@ fn ground_state_is_all_type_i_and_one_flip_makes_two_type_iii() {
         s[j] = -s[j];
     }
     let k11 = v.centres().iter().position(|c| *c == [1.0, 1.0]).unwrap();
-    assert_eq!(v.classify(k11, &s), Some(VertexType::IV));
+    assert_eq!(v.classify(k11, &s).unwrap(), Some(VertexType::IV));
     let k12 = v.centres().iter().position(|c| *c == [1.0, 2.0]).unwrap();
-    assert_eq!(v.classify(k12, &s), Some(VertexType::III));
+    assert_eq!(v.classify(k12, &s).unwrap(), Some(VertexType::III));
 }
 
 /// Independent classification from geometry alone: for every point where bar tips meet,
@@ -205,7 +205,7 @@ fn random_states_match_a_brute_force_geometric_classification() {
             assert_eq!(want.len(), v.len(), "vertex count");
             for (k, c) in v.centres().iter().enumerate() {
                 let key = ((c[0] * 1e6).round() as i64, (c[1] * 1e6).round() as i64);
-                let t = v.classify(k, &spins).unwrap();
+                let t = v.classify(k, &spins).unwrap().unwrap();
                 assert_eq!(Some(&t), want.get(&key), "vertex at {c:?}");
                 seen[t.index()] += 1;
             }
@@ -323,4 +323,21 @@ fn bad_vertex_type_configs_are_clear_errors() {
             .to_string()
             .contains("\"vertex-types\"")
     );
+}
+
+#[test]
+fn bad_vertex_index_or_spin_length_is_a_typed_error() {
+    let layout = Layout::square_closed(3, 3, 1.0).unwrap();
+    let v = SquareVertices::new(&layout).unwrap();
+    let spins = vec![1i8; layout.len()];
+    let err = v.classify(v.len(), &spins).unwrap_err().to_string();
+    assert!(err.contains("vertex"), "{err}");
+    let err = v.classify(0, &spins[1..]).unwrap_err().to_string();
+    assert!(err.contains("spins"), "{err}");
+    let mut three = [0.0; 3];
+    let err = v
+        .populations_into(&spins, &mut three)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("(4,)"), "{err}");
 }
