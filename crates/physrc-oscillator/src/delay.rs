@@ -44,7 +44,7 @@ use physrc_core::{Error, Info, Reservoir, check_input, check_state_len};
 use serde::Deserialize;
 
 use crate::OscillatorError;
-use crate::error::{at_least_one, finite, non_negative, positive};
+use crate::error::{at_least_one, delay_line_len, finite, non_negative, positive};
 use crate::mask::{MaskKind, draw_mask};
 
 /// The Mackey–Glass nonlinearity `F(z) = η z / (1 + z^p)`.
@@ -166,6 +166,7 @@ impl DelayReservoir {
     pub fn new(cfg: &DelayConfig, input_dim: usize) -> Result<Self, OscillatorError> {
         at_least_one("input_dim", input_dim)?;
         at_least_one("nodes", cfg.nodes)?;
+        let line_len = delay_line_len("nodes", cfg.nodes, "delay_offset", cfg.delay_offset)?;
         positive("theta", cfg.theta)?;
         finite("gamma", cfg.gamma)?;
         non_negative("mask_amplitude", cfg.mask_amplitude)?;
@@ -179,7 +180,7 @@ impl DelayReservoir {
             input_dim,
             mask,
             decay: (-cfg.theta).exp(),
-            line: vec![0.0; cfg.nodes + cfg.delay_offset],
+            line: vec![0.0; line_len],
             head: 0,
             last: 0.0,
             next: vec![0.0; cfg.nodes],

@@ -106,6 +106,35 @@ pub(crate) fn finite(name: &'static str, v: f64) -> Result<f64, OscillatorError>
     }
 }
 
+/// Longest delay line (in nodes) a loop may have: 2^24 values, 128 MiB. Far beyond any
+/// useful delay, it keeps a mistyped offset from exhausting memory.
+pub(crate) const MAX_DELAY_LINE: usize = 1 << 24;
+
+/// Checks that `nodes + offset` fits in a delay line of at most [`MAX_DELAY_LINE`] values,
+/// naming `nodes_name` when the node count alone is too large and `name` otherwise.
+pub(crate) fn delay_line_len(
+    nodes_name: &'static str,
+    nodes: usize,
+    name: &'static str,
+    offset: usize,
+) -> Result<usize, OscillatorError> {
+    if nodes > MAX_DELAY_LINE {
+        return Err(OscillatorError::param(
+            nodes_name,
+            "must not exceed 2^24",
+            nodes,
+        ));
+    }
+    match nodes.checked_add(offset) {
+        Some(len) if len <= MAX_DELAY_LINE => Ok(len),
+        _ => Err(OscillatorError::param(
+            name,
+            "makes the delay line longer than 2^24 nodes",
+            offset,
+        )),
+    }
+}
+
 /// Checks that a count is at least one.
 pub(crate) fn at_least_one(name: &'static str, v: usize) -> Result<usize, OscillatorError> {
     if v >= 1 {

@@ -56,7 +56,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::Deserialize;
 
 use crate::OscillatorError;
-use crate::error::{at_least_one, finite, non_negative, positive};
+use crate::error::{at_least_one, delay_line_len, finite, non_negative, positive};
 use crate::mask::{MaskKind, NOISE_STREAM, draw_mask, max_abs_row_sum};
 
 /// The deterministic-plus-thermal dynamics of one STNO's amplitude, in nanoseconds and
@@ -251,9 +251,10 @@ pub struct StnoConfig {
     pub feedback_ma: f64,
     /// Extra node spacings in the feedback delay: `τ = (M + feedback_offset)·θ` (default 0).
     ///
-    /// With an offset `d` node `i` hears node `i − d` of the previous step (or, for `i < d`,
-    /// node `M + i − d` of the step before), which mixes the virtual nodes with each other
-    /// the way Appeltant's desynchronised delay loop does.
+    /// With an offset `d` node `i` hears the amplitude read `M + d` nodes earlier: for
+    /// `d ≤ i` node `i − d` of the previous step, otherwise a node of an earlier step. It mixes
+    /// the virtual nodes with each other the way Appeltant's desynchronised delay loop does.
+    /// `M + d` may not exceed 2^24.
     pub feedback_offset: usize,
     /// Seed of the mask (ChaCha8 stream 0) and of the thermal noise (stream 1).
     pub seed: u64,
@@ -321,6 +322,12 @@ impl StnoReservoir {
         )?;
         at_least_one("input_dim", input_dim)?;
         at_least_one("virtual_nodes", cfg.virtual_nodes)?;
+        let line_len = delay_line_len(
+            "virtual_nodes",
+            cfg.virtual_nodes,
+            "feedback_offset",
+            cfg.feedback_offset,
+        )?;
         at_least_one("substeps", cfg.substeps)?;
         finite("i_bias_ma", cfg.i_bias_ma)?;
         non_negative("delta_i_ma", cfg.delta_i_ma)?;
@@ -365,7 +372,7 @@ impl StnoReservoir {
             rng,
             joule_per_ma2_ns: cfg.resistance_ohm * 1e-15,
             energy: 0.0,
-            line: vec![c0.norm(); cfg.virtual_nodes + cfg.feedback_offset],
+            line: vec![c0.norm(); line_len],
             head: 0,
             fresh: vec![0.0; cfg.virtual_nodes],
         })

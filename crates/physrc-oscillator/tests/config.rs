@@ -77,6 +77,14 @@ fn invalid_parameters_are_named_in_the_error() {
             "model = \"stuart-landau\"\nconnectivity = 1.5",
             "`connectivity` must lie in (0, 1]",
         ),
+        (
+            "model = \"delay\"\ndelay_offset = 100000000",
+            "`delay_offset` makes the delay line longer than 2^24 nodes",
+        ),
+        (
+            "model = \"stno\"\nfeedback_offset = 100000000",
+            "`feedback_offset` makes the delay line longer than 2^24 nodes",
+        ),
     ];
     for (src, expected) in cases {
         let err = parse(src).unwrap().build(Path::new("."), 1).unwrap_err();

@@ -225,3 +225,19 @@ fn the_feedback_gain_counts_towards_the_current_limit() {
     let err = StnoReservoir::new(&cfg, 1).unwrap_err().to_string();
     assert!(err.contains("feedback_ma"), "{err}");
 }
+
+#[test]
+fn an_absurd_feedback_offset_or_node_count_is_an_error_not_an_allocation() {
+    let cfg = StnoConfig {
+        feedback_offset: usize::MAX,
+        ..StnoConfig::default()
+    };
+    let err = StnoReservoir::new(&cfg, 1).unwrap_err().to_string();
+    assert!(err.contains("feedback_offset"), "{err}");
+    let cfg = StnoConfig {
+        virtual_nodes: 1 << 40,
+        ..StnoConfig::default()
+    };
+    let err = StnoReservoir::new(&cfg, 1).unwrap_err().to_string();
+    assert!(err.contains("virtual_nodes"), "{err}");
+}
