@@ -106,13 +106,17 @@ pub struct ReadoutReport {
 }
 
 /// Wall-clock timing of the phases of a run, in seconds.
+///
+/// The readout trains on a second thread while the substrate runs, so `reservoir_seconds +
+/// readout_seconds` may exceed `total_seconds`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Timing {
     /// Driving the substrate (all steps).
     pub reservoir_seconds: f64,
     /// `reservoir_seconds` per step.
     pub seconds_per_step: f64,
-    /// Fitting the readout and predicting.
+    /// Fitting the readout (time the trainer was busy, overlapping the reservoir) and
+    /// predicting.
     pub readout_seconds: f64,
     /// The whole run, data generation and loading included.
     pub total_seconds: f64,
@@ -264,15 +268,18 @@ pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
             Ok(())
         })();
         drop(tx);
-        let consumed = consumer
-            .join()
-            .map_err(|_| RunError::Data("the readout thread panicked".into()))?;
-        // A substrate error comes first: the trainer only saw the rows before it.
+        let consumed = match consumer.join() {
+            Ok(result) => result,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        // The trainer's error comes first: it concerns earlier rows than anything the
+        // substrate, running up to three chunks ahead, may have failed on since. This is the
+        // error a sequential run would report.
+        let trained = consumed?;
         produced?;
-        consumed
+        Ok(trained)
     })?;
     readout_secs += train_secs;
-    row = split.washout + split.train;
     let t1 = Instant::now();
     let fitted = trainer.finish()?;
     readout_secs += t1.elapsed().as_secs_f64();

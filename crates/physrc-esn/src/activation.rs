@@ -9,7 +9,7 @@
 //! divides by a small number and keeps full relative precision near 0. `expm1(y)` is reduced
 //! as `y = k·ln 2 + r` with `|r| ≤ ln 2 / 2` (Cody–Waite split of ln 2, so `k·ln2_hi` is exact),
 //! then `expm1(y) = 2^k·p + (2^k − 1)` with `p = expm1(r)` from its Taylor series to degree 13,
-//! whose remainder is below 2e-18·|r| on that interval. `|x|` is capped at 20, where
+//! whose remainder is below 1.5e-17·|r| (about 0.1 ulp) on that interval. `|x|` is capped at 20, where
 //! `tanh` is 1 to double precision. Measured against the C library over the test sweep of
 //! 406,272 points: at most 3 units in the last place apart, and 99.7 % within 1 ulp.
 
@@ -53,8 +53,9 @@ pub(crate) fn tanh(x: f64) -> f64 {
     // offset leaves in the low bits of the mantissa; shifting it into the exponent field
     // gives 2^k exactly.
     let two_k = f64::from_bits((k + (1023.0 + ROUND)).to_bits() << 52);
-    // e = 2^k·p + (2^k − 1); −e and e + 2 are each formed in one rounding (2^k·p and 1 ± 2^k
-    // are exact) rather than from a rounded e.
+    // e = 2^k·p + (2^k − 1); −e and e + 2 are each formed in one rounding (2^k·p is exact,
+    // and so are 1 ± 2^k for k ≥ −52; below that, |x| > 18, they round to 1 and the result is
+    // within an ulp of ±1) rather than from a rounded e.
     let scaled = two_k * p;
     (((1.0 - two_k) - scaled) / ((1.0 + two_k) + scaled)).copysign(x)
 }
