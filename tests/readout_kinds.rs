@@ -72,3 +72,65 @@ fn ridge_cv_reports_the_chosen_alpha_and_scores_like_ridge() {
         outcome.report.metrics
     );
 }
+
+/// The runner trains on a second thread while the substrate runs; chunks (1,024 steps) reach
+/// the trainer in order, so a run is the same bits whatever the thread count, and matches
+/// fitting all the training states in one go. Three training chunks here.
+#[test]
+fn a_run_is_the_same_bits_on_one_thread_or_two_and_matches_a_one_shot_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let t_total = 3_600;
+    let u = ndarray::Array2::from_shape_fn((t_total, 1), |(t, _)| 0.9 * (0.37 * t as f64).sin());
+    let y = ndarray::Array2::from_shape_fn((t_total, 1), |(t, _)| {
+        if t >= 5 {
+            u[[t - 2, 0]] * u[[t - 5, 0]]
+        } else {
+            0.0
+        }
+    });
+    ndarray_npy::write_npy(dir.path().join("u.npy"), &u).unwrap();
+    ndarray_npy::write_npy(dir.path().join("y.npy"), &y).unwrap();
+    let text = "[substrate]\nkind = \"esn\"\nunits = 60\nspectral_radius = 0.9\nseed = 3\n\
+                [data]\ninputs = \"u.npy\"\ntargets = \"y.npy\"\nnormalize = false\n\
+                [split]\nwashout = 100\ntrain = 3000\ntest = 500\n\
+                [readout]\nkind = \"ridge\"\nalpha = 1e-6\n\
+                [output]\nstates = true\n";
+    let cfg = RunConfig::from_toml_str(text, dir.path(), "test").unwrap();
+    let run_in = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| experiment::run(&cfg).unwrap())
+    };
+    let (one, two) = (run_in(1), run_in(2));
+    let (Series::Values(p1), Series::Values(p2)) = (&one.predictions, &two.predictions) else {
+        panic!("a regression readout predicts values")
+    };
+    assert!(
+        p1.iter()
+            .zip(p2.iter())
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+    );
+
+    let states = one.states.unwrap();
+    let fit = physrc_readout::Ridge::new(1e-6)
+        .unwrap()
+        .fit(
+            states.slice(ndarray::s![100..3100, ..]),
+            y.slice(ndarray::s![100..3100, ..]),
+        )
+        .unwrap();
+    let direct = fit
+        .predict(states.slice(ndarray::s![3100..3600, ..]))
+        .unwrap();
+    let max = direct
+        .iter()
+        .zip(p1.iter())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(
+        max < 1e-9,
+        "streamed run vs one-shot fit: max |Δ| = {max:e}"
+    );
+}
