@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::device::{check_state, gaussian_factor};
 use crate::error::{positive, require};
-use crate::ode::{self, MAX_STEPS};
+use crate::ode;
 use crate::{Device, MemristorError, PulseResponse, Window};
 
 /// Parameters of the HP linear-drift memristor with an added relaxation term.
@@ -205,27 +205,17 @@ impl Device for Hp {
         // The fastest rate: full drift through R_on plus relaxation.
         let rate = self.k * volts.abs() / self.p.r_on * (1.0 + self.p.window.lipschitz(self.p.p))
             + 1.0 / self.p.tau;
-        let (x, energy) = ode::integrate(
+        let (x, response) = ode::resistive_pulse(
+            Self::MODEL,
             self.x,
-            width,
-            (0.0, 1.0),
-            0.05 / rate,
-            |x| self.rate(volts, x),
-            |x| volts * volts / self.resistance(x),
-        )
-        .ok_or(MemristorError::StepLimit {
-            model: Self::MODEL,
             volts,
             width,
-            max_steps: MAX_STEPS,
-        })?;
+            rate,
+            |x| self.rate(volts, x),
+            |x| self.resistance(x),
+        )?;
         self.x = x;
-        Ok(PulseResponse {
-            current: volts / self.resistance(x),
-            // Quadrature weights of mixed sign could in principle dip below zero; the
-            // dissipated energy of a resistor cannot.
-            energy: energy.max(0.0),
-        })
+        Ok(response)
     }
     fn relax(&mut self, duration: f64) -> Result<(), MemristorError> {
         // At V = 0 the drift vanishes: x − x_rest decays exactly exponentially.

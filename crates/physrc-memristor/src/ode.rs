@@ -7,11 +7,13 @@
 //! accurate as the state. The state is projected onto its bounds after every step and the
 //! stages are evaluated at the projected state, which integrates the clipped dynamics.
 
+use crate::{MemristorError, PulseResponse};
+
 /// Integration tolerances and budget. The relative tolerance applies to the state and to the
 /// energy increment of each step.
 pub(crate) const RTOL: f64 = 1e-9;
 pub(crate) const ATOL: f64 = 1e-12;
-pub(crate) const MAX_STEPS: usize = 200_000;
+const MAX_STEPS: usize = 200_000;
 
 // Dormand & Prince (1980) coefficients.
 const A21: f64 = 1.0 / 5.0;
@@ -40,6 +42,42 @@ const E4: f64 = 71.0 / 1920.0;
 const E5: f64 = -17253.0 / 339200.0;
 const E6: f64 = 22.0 / 525.0;
 const E7: f64 = -1.0 / 40.0;
+
+/// A constant-voltage pulse on a device whose state `x ∈ [0, 1]` sets its resistance `R(x)`:
+/// integrates `dx/dt` over `width` with the Joule energy `∫ V²/R(x) dt` alongside, and returns
+/// the new state with the pulse's response (the current at the end of the pulse).
+///
+/// `fastest_rate` bounds `|d(dx/dt)/dx|` during the pulse and sets the first step.
+///
+/// # Errors
+///
+/// [`MemristorError::StepLimit`] naming `model` when the step budget runs out.
+pub(crate) fn resistive_pulse(
+    model: &'static str,
+    x0: f64,
+    volts: f64,
+    width: f64,
+    fastest_rate: f64,
+    dxdt: impl Fn(f64) -> f64,
+    resistance: impl Fn(f64) -> f64,
+) -> Result<(f64, PulseResponse), MemristorError> {
+    let (x, energy) = integrate(x0, width, (0.0, 1.0), 0.05 / fastest_rate, dxdt, |x| {
+        volts * volts / resistance(x)
+    })
+    .ok_or(MemristorError::StepLimit {
+        model,
+        volts,
+        width,
+        max_steps: MAX_STEPS,
+    })?;
+    let response = PulseResponse {
+        current: volts / resistance(x),
+        // Quadrature weights of mixed sign could in principle dip below zero; the dissipated
+        // energy of a resistor cannot.
+        energy: energy.max(0.0),
+    };
+    Ok((x, response))
+}
 
 /// Integrates `dx/dt = f(x)` on `[lo, hi]` over `duration`, together with `∫ q(x) dt`.
 ///

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::device::{check_state, gaussian_factor};
 use crate::error::{finite, positive, require};
-use crate::ode::{self, MAX_STEPS};
+use crate::ode;
 use crate::{Device, MemristorError, PulseResponse, Window};
 
 /// Parameters of the VTEAM memristor with an added relaxation term.
@@ -223,27 +223,17 @@ impl Device for Vteam {
         let drift = self.p.drift(volts);
         let up = drift > 0.0;
         let rate = drift.abs() * (1.0 + self.p.window.lipschitz(self.p.p)) + 1.0 / self.p.tau;
-        let (w, energy) = ode::integrate(
+        let (w, response) = ode::resistive_pulse(
+            Self::MODEL,
             self.w,
-            width,
-            (0.0, 1.0),
-            0.05 / rate,
-            |w| drift * self.p.window.value(w, up, self.p.p) - (w - self.p.w_rest) / self.p.tau,
-            |w| volts * volts / self.resistance(w),
-        )
-        .ok_or(MemristorError::StepLimit {
-            model: Self::MODEL,
             volts,
             width,
-            max_steps: MAX_STEPS,
-        })?;
+            rate,
+            |w| drift * self.p.window.value(w, up, self.p.p) - (w - self.p.w_rest) / self.p.tau,
+            |w| self.resistance(w),
+        )?;
         self.w = w;
-        Ok(PulseResponse {
-            current: volts / self.resistance(w),
-            // Quadrature weights of mixed sign could in principle dip below zero; the
-            // dissipated energy of a resistor cannot.
-            energy: energy.max(0.0),
-        })
+        Ok(response)
     }
     fn relax(&mut self, duration: f64) -> Result<(), MemristorError> {
         self.w = self.p.w_rest + (self.w - self.p.w_rest) * (-duration / self.p.tau).exp();
