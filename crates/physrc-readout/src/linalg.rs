@@ -13,9 +13,9 @@ use crate::error::ReadoutError;
 ///
 /// Each block is copied (shifted) into a scratch buffer — row-major for the streamed Gram
 /// product, which multiplies that copy read column-major as the block's transpose — so the
-/// scratch memory stays at `GRAM_BLOCK × n_features` whatever the number of samples. The block size is a constant, not
-/// a function of the thread count, so the summation order — and hence every bit of the result —
-/// does not depend on how many threads run.
+/// scratch memory stays at `GRAM_BLOCK × n_features` whatever the number of samples. The block
+/// size is a constant, not a function of the thread count, so the summation order — and hence
+/// every bit of the result — does not depend on how many threads run.
 pub(crate) const GRAM_BLOCK: usize = 2048;
 
 /// Below this many multiply–adds a product runs on the calling thread: spawning costs more.
