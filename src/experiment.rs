@@ -248,7 +248,7 @@ pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
             pool.install(|| -> Result<(), RunError> {
                 for (x, rows) in rx {
                     let t1 = Instant::now();
-                    trainer.update(x.view(), rows)?;
+                    trainer.update(x, rows)?;
                     secs += t1.elapsed().as_secs_f64();
                 }
                 Ok(())

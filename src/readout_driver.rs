@@ -99,21 +99,17 @@ impl<'t> Trainer<'t> {
         Ok(Trainer { targets, kind })
     }
 
-    /// Adds the features of data rows `rows`.
-    pub(crate) fn update(
-        &mut self,
-        x: ArrayView2<'_, f64>,
-        rows: Range<usize>,
-    ) -> Result<(), RunError> {
+    /// Adds the features of data rows `rows` (taken by value: the holding readouts keep them).
+    pub(crate) fn update(&mut self, x: Array2<f64>, rows: Range<usize>) -> Result<(), RunError> {
         match &mut self.kind {
             TrainerKind::Stream(acc) => {
                 let y = regression(self.targets, rows);
-                acc.update(x, y).map_err(comp)?;
+                acc.update(x.view(), y).map_err(comp)?;
             }
             TrainerKind::Hold {
                 x: xs, rows: rs, ..
             } => {
-                xs.push(x.to_owned());
+                xs.push(x);
                 rs.push(rows);
             }
             TrainerKind::Rls(rls) => {
