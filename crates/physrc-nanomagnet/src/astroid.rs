@@ -308,39 +308,42 @@ mod tests {
         (best.0, best.1.sqrt())
     }
 
+    /// flatspin's default shape, the classic Stoner–Wohlfarth astroid, the fitted bar and the
+    /// ellipse of the thermal test.
+    const TEST_SHAPES: [AstroidShape; 4] = [
+        AstroidShape {
+            b: 0.41,
+            c: 1.0,
+            beta: 1.5,
+            gamma: 3.9,
+        },
+        AstroidShape {
+            b: 1.0,
+            c: 1.0,
+            beta: 3.0,
+            gamma: 3.0,
+        },
+        AstroidShape {
+            b: 0.212,
+            c: 1.0,
+            beta: 2.5,
+            gamma: 3.0,
+        },
+        AstroidShape {
+            b: 1.0,
+            c: 3.0,
+            beta: 1.0,
+            gamma: 1.0,
+        },
+    ];
+
     /// The pruned search returns exactly the exhaustive answer for flatspin's default shape,
     /// the classic Stoner–Wohlfarth astroid, the fitted bar and the ellipse of the thermal
     /// test, on random queries inside, on and outside the curve, and on the axes.
     #[test]
     fn pruned_nearest_equals_exhaustive_scan() {
-        let shapes = [
-            AstroidShape {
-                b: 0.41,
-                c: 1.0,
-                beta: 1.5,
-                gamma: 3.9,
-            },
-            AstroidShape {
-                b: 1.0,
-                c: 1.0,
-                beta: 3.0,
-                gamma: 3.0,
-            },
-            AstroidShape {
-                b: 0.212,
-                c: 1.0,
-                beta: 2.5,
-                gamma: 3.0,
-            },
-            AstroidShape {
-                b: 1.0,
-                c: 3.0,
-                beta: 1.0,
-                gamma: 1.0,
-            },
-        ];
         let mut rng = ChaCha8Rng::seed_from_u64(7);
-        for shape in shapes {
+        for shape in TEST_SHAPES {
             let t = AstroidTable::new(shape);
             let mut queries: Vec<[f64; 2]> = (0..4000)
                 .map(|_| [rng.random_range(-2.5..1.0), rng.random_range(0.0..3.5)])
@@ -358,34 +361,8 @@ mod tests {
     /// the bound is tight: it covers most of the astroid's interior.
     #[test]
     fn inner_bound_never_claims_a_flippable_field() {
-        let shapes = [
-            AstroidShape {
-                b: 0.41,
-                c: 1.0,
-                beta: 1.5,
-                gamma: 3.9,
-            },
-            AstroidShape {
-                b: 1.0,
-                c: 1.0,
-                beta: 3.0,
-                gamma: 3.0,
-            },
-            AstroidShape {
-                b: 0.212,
-                c: 1.0,
-                beta: 2.5,
-                gamma: 3.0,
-            },
-            AstroidShape {
-                b: 1.0,
-                c: 3.0,
-                beta: 1.0,
-                gamma: 1.0,
-            },
-        ];
         let mut rng = ChaCha8Rng::seed_from_u64(8);
-        for shape in shapes {
+        for shape in TEST_SHAPES {
             let bound = InsideBound::new(shape);
             let hk = 0.2;
             let (mut inside, mut claimed) = (0usize, 0usize);
