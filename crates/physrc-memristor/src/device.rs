@@ -3,6 +3,7 @@ use rand_distr::StandardNormal;
 use serde::Deserialize;
 
 use crate::MemristorError;
+use crate::error::require;
 
 /// What one voltage pulse did to a device.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -207,6 +208,46 @@ impl Window {
             Window::Joglekar => "joglekar",
             Window::Biolek => "biolek",
         }
+    }
+
+    /// Validates the parameters a windowed drift model with relaxation shares: the window
+    /// exponent `p`, the relaxation time `tau` and the rest state (named `rest_name`) the
+    /// device relaxes to. The Joglekar window locks a device at either bound, so there the rest
+    /// state must lie strictly inside.
+    pub(crate) fn check_drift_params(
+        self,
+        p: u32,
+        tau: f64,
+        rest_name: &'static str,
+        rest: f64,
+    ) -> Result<(), MemristorError> {
+        require(
+            (1..=16).contains(&p),
+            "p",
+            "must be an integer in 1..=16",
+            f64::from(p),
+        )?;
+        require(
+            tau > 0.0 && !tau.is_nan(),
+            "tau",
+            "must be positive (inf disables relaxation)",
+            tau,
+        )?;
+        require(
+            rest.is_finite() && (0.0..=1.0).contains(&rest),
+            rest_name,
+            "must lie in [0, 1]",
+            rest,
+        )?;
+        if self == Window::Joglekar {
+            require(
+                rest > 0.0 && rest < 1.0,
+                rest_name,
+                "must lie strictly inside (0, 1) with the joglekar window, which locks a device at either bound",
+                rest,
+            )?;
+        }
+        Ok(())
     }
 }
 

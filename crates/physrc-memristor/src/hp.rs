@@ -75,32 +75,8 @@ impl HpParams {
             "must exceed r_on",
             self.r_off,
         )?;
-        require(
-            (1..=16).contains(&self.p),
-            "p",
-            "must be an integer in 1..=16",
-            self.p as f64,
-        )?;
-        require(
-            self.tau > 0.0 && !self.tau.is_nan(),
-            "tau",
-            "must be positive (inf disables relaxation)",
-            self.tau,
-        )?;
-        require(
-            self.x_rest.is_finite() && (0.0..=1.0).contains(&self.x_rest),
-            "x_rest",
-            "must lie in [0, 1]",
-            self.x_rest,
-        )?;
-        if self.window == Window::Joglekar {
-            require(
-                self.x_rest > 0.0 && self.x_rest < 1.0,
-                "x_rest",
-                "must lie strictly inside (0, 1) with the joglekar window, which locks a device at either bound",
-                self.x_rest,
-            )?;
-        }
+        self.window
+            .check_drift_params(self.p, self.tau, "x_rest", self.x_rest)?;
         positive("v_limit", self.v_limit)
     }
 

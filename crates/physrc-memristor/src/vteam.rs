@@ -95,32 +95,8 @@ impl VteamParams {
         finite("v_on", self.v_on)?;
         require(self.v_on < 0.0, "v_on", "must be negative", self.v_on)?;
         positive("v_off", self.v_off)?;
-        require(
-            (1..=16).contains(&self.p),
-            "p",
-            "must be an integer in 1..=16",
-            self.p as f64,
-        )?;
-        require(
-            self.tau > 0.0 && !self.tau.is_nan(),
-            "tau",
-            "must be positive (inf disables relaxation)",
-            self.tau,
-        )?;
-        require(
-            self.w_rest.is_finite() && (0.0..=1.0).contains(&self.w_rest),
-            "w_rest",
-            "must lie in [0, 1]",
-            self.w_rest,
-        )?;
-        if self.window == Window::Joglekar {
-            require(
-                self.w_rest > 0.0 && self.w_rest < 1.0,
-                "w_rest",
-                "must lie strictly inside (0, 1) with the joglekar window, which locks a device at either bound",
-                self.w_rest,
-            )?;
-        }
+        self.window
+            .check_drift_params(self.p, self.tau, "w_rest", self.w_rest)?;
         positive("v_limit", self.v_limit)
     }
 

@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use physrc_core::{ErrorKind, HasErrorKind, Reservoir};
-use physrc_memristor::{MemristorConfig, MemristorError, Model, ModelParams};
+use physrc_memristor::{
+    HpParams, MemristorConfig, MemristorError, Model, ModelParams, VteamParams, Window,
+};
 
 fn parse(text: &str) -> Result<MemristorConfig, toml::de::Error> {
     toml::from_str(text)
@@ -95,4 +97,67 @@ fn a_window_beyond_the_safe_limit_is_an_error_not_a_clip() {
     ))
     .unwrap();
     assert!(c.build(Path::new("."), 1).is_ok());
+}
+
+/// The window exponent, relaxation time and rest state are checked alike for the HP and VTEAM
+/// models, each error naming the model's own key.
+#[test]
+fn drift_model_window_and_relaxation_errors_name_the_key() {
+    fn name_of(r: Result<(), MemristorError>) -> &'static str {
+        match r {
+            Err(MemristorError::InvalidParameter { name, .. }) => name,
+            other => panic!("expected an invalid parameter, got {other:?}"),
+        }
+    }
+    let hp = HpParams::default();
+    let vt = VteamParams::default();
+    assert!(hp.validate().is_ok() && vt.validate().is_ok());
+    assert_eq!(name_of(HpParams { p: 0, ..hp }.validate()), "p");
+    assert_eq!(name_of(VteamParams { p: 17, ..vt }.validate()), "p");
+    assert_eq!(name_of(HpParams { tau: 0.0, ..hp }.validate()), "tau");
+    assert_eq!(
+        name_of(
+            VteamParams {
+                tau: f64::NAN,
+                ..vt
+            }
+            .validate()
+        ),
+        "tau"
+    );
+    // An infinite relaxation time switches relaxation off and is allowed.
+    assert!(
+        HpParams {
+            tau: f64::INFINITY,
+            ..hp
+        }
+        .validate()
+        .is_ok()
+    );
+    assert_eq!(name_of(HpParams { x_rest: 1.5, ..hp }.validate()), "x_rest");
+    assert_eq!(
+        name_of(VteamParams { w_rest: -0.1, ..vt }.validate()),
+        "w_rest"
+    );
+    // A rest state on a bound is fine, except with the Joglekar window, which would lock it.
+    for window in [Window::None, Window::Biolek, Window::Joglekar] {
+        let h = HpParams {
+            window,
+            x_rest: 0.0,
+            ..hp
+        }
+        .validate();
+        let v = VteamParams {
+            window,
+            w_rest: 1.0,
+            ..vt
+        }
+        .validate();
+        if window == Window::Joglekar {
+            assert_eq!(name_of(h), "x_rest");
+            assert_eq!(name_of(v), "w_rest");
+        } else {
+            assert!(h.is_ok() && v.is_ok(), "{window:?}");
+        }
+    }
 }
