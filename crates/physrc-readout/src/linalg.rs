@@ -5,7 +5,7 @@ use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{BlockStructure, matmul as tri_matmul};
 use faer::{Accum, Mat, MatRef, Par};
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 
 use crate::error::ReadoutError;
 
@@ -32,6 +32,51 @@ pub(crate) fn par_for(work: usize) -> Par {
     } else {
         Par::Seq
     }
+}
+
+/// `out = x·weights + intercept` (the intercept added to every row; none means zero), for the
+/// `predict_into` of every linear readout.
+///
+/// # Errors
+///
+/// [`ReadoutError::ShapeMismatch`] unless `x` has one column per row of `weights` and `out` is
+/// `x.nrows() × weights.ncols()`; [`ReadoutError::NonFinite`] for NaN or infinite features.
+/// `out` is left untouched on every error.
+pub(crate) fn affine_predict_into(
+    x: ArrayView2<'_, f64>,
+    weights: ArrayView2<'_, f64>,
+    intercept: Option<ArrayView1<'_, f64>>,
+    mut out: ArrayViewMut2<'_, f64>,
+) -> Result<(), ReadoutError> {
+    if x.ncols() != weights.nrows() {
+        return Err(ReadoutError::shape(
+            "x",
+            x.shape(),
+            "weights",
+            weights.shape(),
+            "x must have one column per feature",
+        ));
+    }
+    if out.dim() != (x.nrows(), weights.ncols()) {
+        return Err(ReadoutError::shape(
+            "out",
+            out.shape(),
+            "x",
+            x.shape(),
+            "out must be x.nrows() × n_outputs",
+        ));
+    }
+    check_finite("x", x)?;
+    match intercept {
+        Some(b) => {
+            for mut row in out.rows_mut() {
+                row.assign(&b);
+            }
+        }
+        None => out.fill(0.0),
+    }
+    ndarray::linalg::general_mat_mul(1.0, &x, &weights, 1.0, &mut out);
+    Ok(())
 }
 
 /// Returns the first non-finite element of `a` as an error.
@@ -747,6 +792,40 @@ pub(crate) fn pack_fit(
 mod tests {
     use super::*;
     use ndarray::{Array2, s};
+
+    /// The shared prediction adds the intercept (or nothing) to `x·weights`, and on a bad shape
+    /// or a non-finite feature leaves `out` as it was.
+    #[test]
+    fn affine_prediction_values_and_errors() {
+        let x = ndarray::array![[1.0, 2.0], [3.0, -1.0]];
+        let w = ndarray::array![[0.5, -1.0], [2.0, 0.25]];
+        let b = ndarray::array![10.0, 20.0];
+        let mut out = Array2::from_elem((2, 2), 7.0);
+        affine_predict_into(x.view(), w.view(), Some(b.view()), out.view_mut()).unwrap();
+        assert_eq!(out, ndarray::array![[14.5, 19.5], [9.5, 16.75]]);
+        affine_predict_into(x.view(), w.view(), None, out.view_mut()).unwrap();
+        assert_eq!(out, ndarray::array![[4.5, -0.5], [-0.5, -3.25]]);
+        let before = out.clone();
+        let e = affine_predict_into(x.view(), w.slice(s![..1, ..]), None, out.view_mut());
+        assert!(matches!(
+            e,
+            Err(ReadoutError::ShapeMismatch { left: "x", .. })
+        ));
+        let mut short = Array2::zeros((1, 2));
+        let e = affine_predict_into(x.view(), w.view(), None, short.view_mut());
+        assert!(matches!(
+            e,
+            Err(ReadoutError::ShapeMismatch { left: "out", .. })
+        ));
+        let mut xn = x.clone();
+        xn[[1, 0]] = f64::INFINITY;
+        let e = affine_predict_into(xn.view(), w.view(), Some(b.view()), out.view_mut());
+        assert!(matches!(
+            e,
+            Err(ReadoutError::NonFinite { row: 1, col: 0, .. })
+        ));
+        assert_eq!(out, before);
+    }
 
     /// Centred `XᵀX` and `XᵀY` computed the plain way.
     fn naive(x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) -> (Array2<f64>, Array2<f64>) {

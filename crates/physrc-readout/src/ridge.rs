@@ -7,7 +7,8 @@ use faer::{MatMut, MatRef};
 
 use crate::error::ReadoutError;
 use crate::linalg::{
-    Moments, check_finite, column_means, copy_shifted_colmajor, pack_fit, solve_ridge_svd,
+    Moments, affine_predict_into, check_finite, column_means, copy_shifted_colmajor, pack_fit,
+    solve_ridge_svd,
 };
 
 /// How [`Ridge`] solves for its weights.
@@ -361,32 +362,9 @@ impl FittedRidge {
     pub fn predict_into(
         &self,
         x: ArrayView2<'_, f64>,
-        mut out: ArrayViewMut2<'_, f64>,
+        out: ArrayViewMut2<'_, f64>,
     ) -> Result<(), ReadoutError> {
-        if x.ncols() != self.n_features() {
-            return Err(ReadoutError::shape(
-                "x",
-                x.shape(),
-                "weights",
-                self.weights.shape(),
-                "x must have one column per weight row",
-            ));
-        }
-        if out.dim() != (x.nrows(), self.n_outputs()) {
-            return Err(ReadoutError::shape(
-                "out",
-                out.shape(),
-                "x",
-                x.shape(),
-                "out must be x.nrows() × n_outputs",
-            ));
-        }
-        check_finite("x", x)?;
-        for mut row in out.rows_mut() {
-            row.assign(&self.intercept);
-        }
-        ndarray::linalg::general_mat_mul(1.0, &x, &self.weights, 1.0, &mut out);
-        Ok(())
+        affine_predict_into(x, self.weights.view(), Some(self.intercept.view()), out)
     }
 }
 

@@ -3,7 +3,7 @@
 use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
 use crate::error::ReadoutError;
-use crate::linalg::{check_finite, check_finite_slice};
+use crate::linalg::{affine_predict_into, check_finite_slice};
 
 /// Recursive least squares: a linear readout updated one sample at a time, for online
 /// training on a running rig or drifting substrates.
@@ -256,36 +256,10 @@ impl Rls {
     pub fn predict_into(
         &self,
         x: ArrayView2<'_, f64>,
-        mut out: ArrayViewMut2<'_, f64>,
+        out: ArrayViewMut2<'_, f64>,
     ) -> Result<(), ReadoutError> {
-        if x.ncols() != self.n_features {
-            return Err(ReadoutError::shape(
-                "x",
-                x.shape(),
-                "weights",
-                &[self.n_features, self.n_outputs],
-                "x must have one column per feature",
-            ));
-        }
-        if out.dim() != (x.nrows(), self.n_outputs) {
-            return Err(ReadoutError::shape(
-                "out",
-                out.shape(),
-                "x",
-                x.shape(),
-                "out must be x.nrows() × n_outputs",
-            ));
-        }
-        check_finite("x", x)?;
-        for mut row in out.rows_mut() {
-            if self.intercept {
-                row.assign(&self.w.row(self.n_features));
-            } else {
-                row.fill(0.0);
-            }
-        }
-        ndarray::linalg::general_mat_mul(1.0, &x, &self.weights(), 1.0, &mut out);
-        Ok(())
+        let intercept = self.intercept.then(|| self.w.row(self.n_features));
+        affine_predict_into(x, self.weights(), intercept, out)
     }
 
     /// Predicts one row per row of `x`.
