@@ -40,6 +40,10 @@
 #![no_std]
 #![deny(missing_docs)]
 
+/// The `heapless` version the message types use (`String`, `Vec`), re-exported so that both
+/// ends build messages with the same one.
+pub use heapless;
+
 mod accumulator;
 mod error;
 mod frame;
