@@ -22,6 +22,9 @@ pub struct Coils<DX, DY, LDAC, EN> {
     ldac: LDAC,
     enable: EN,
     codes: (DacCode, DacCode),
+    /// Whether the DAC outputs are known to hold `codes`: false after any failed DAC write or
+    /// LDAC pulse, until a switch-off succeeds.
+    known: bool,
     enabled: bool,
 }
 
@@ -45,7 +48,8 @@ where
             ldac,
             enable,
             codes: (DacCode::MID, DacCode::MID),
-            // Unknown until driven low: assume the worst.
+            // Unknown until written and driven low: assume the worst.
+            known: false,
             enabled: true,
         };
         let result = coils.init();
@@ -79,6 +83,7 @@ where
             .map_err(dac_fault(Axis::Y));
         let pulse = self.pulse_ldac();
         self.codes = (DacCode::MID, DacCode::MID);
+        self.known = x.is_ok() && y.is_ok() && pulse.is_ok();
         let interlock = self.disable();
         x.and(y).and(pulse).and(interlock)
     }
@@ -90,20 +95,35 @@ where
     ///
     /// The first fault; the caller must then switch the coils off.
     pub fn apply(&mut self, codes: (DacCode, DacCode)) -> Result<(), Fault> {
+        let result = self.write_both(codes);
+        if result.is_ok() {
+            self.codes = codes;
+        }
+        result
+    }
+
+    fn write_both(&mut self, codes: (DacCode, DacCode)) -> Result<(), Fault> {
+        self.known = false;
         self.dac_x.write_code(codes.0).map_err(dac_fault(Axis::X))?;
         self.dac_y.write_code(codes.1).map_err(dac_fault(Axis::Y))?;
         self.pulse_ldac()?;
-        self.codes = codes;
+        self.known = true;
         Ok(())
     }
 
-    /// Raises the interlock. Call it while the DACs hold mid-scale (as after [`Coils::off`]),
-    /// so that enabling passes no current.
+    /// Raises the interlock. Call it while the coils are off, so that the DACs hold mid-scale
+    /// and enabling passes no current. If a DAC write or LDAC pulse failed since the last
+    /// successful switch-off, the outputs are not known to be at mid-scale: mid-scale is
+    /// written and latched again first.
     ///
     /// # Errors
     ///
-    /// The interlock line's fault.
+    /// The first fault; the interlock stays low if it was.
     pub fn enable(&mut self) -> Result<(), Fault> {
+        if !self.known || self.codes != (DacCode::MID, DacCode::MID) {
+            self.write_both((DacCode::MID, DacCode::MID))?;
+            self.codes = (DacCode::MID, DacCode::MID);
+        }
         self.enable.set_high().map_err(enable_fault)?;
         self.enabled = true;
         Ok(())

@@ -218,7 +218,7 @@ impl Run {
 ///
 /// # Memory
 ///
-/// The two block slots (steps and 16,384-sample result buffers) make a `Device` about 72 KiB.
+/// The two block slots (steps and 16,384-sample result buffers) make a `Device` about 75 KiB.
 /// On a microcontroller, give it a `static` home (e.g. with `static_cell`) rather than the
 /// stack.
 #[derive(Debug)]
