@@ -76,6 +76,7 @@ pub use geometry::{GeometryKind, Layout};
 pub use model::{Relax, SpinIce, VortexParams};
 pub use params::{CheckedParams, Engine, FlipMode, KB, ModelParams};
 pub use reservoir::{
-    DEFAULT_MOMENT, Encoder, FmrConfig, NanomagnetConfig, NanomagnetReservoir, Readout, WideBars,
+    DEFAULT_MOMENT, Encoder, FieldEncoder, FmrConfig, NanomagnetConfig, NanomagnetReservoir,
+    Readout, WideBars,
 };
 pub use vertex::{SquareVertices, VertexType};

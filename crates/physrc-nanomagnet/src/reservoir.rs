@@ -63,7 +63,8 @@ pub enum Encoder {
 }
 
 impl Encoder {
-    fn name(self) -> &'static str {
+    /// The name used in configuration files.
+    pub fn name(self) -> &'static str {
         match self {
             Encoder::Loop => "loop",
             Encoder::Sine => "sine",
@@ -79,7 +80,8 @@ impl Encoder {
         matches!(self, Encoder::Sine | Encoder::Triangle | Encoder::Rotate)
     }
 
-    fn input_dim(self) -> usize {
+    /// Input components per step: 2 for `direct`, otherwise 1.
+    pub fn input_dim(self) -> usize {
         if self == Encoder::Direct { 2 } else { 1 }
     }
 }
@@ -451,59 +453,15 @@ impl NanomagnetConfig {
                 ),
             });
         }
-        finite("h_min", self.h_min)?;
-        finite("h_max", self.h_max)?;
-        if self.h_min < 0.0 {
-            return Err(NanomagnetError::param(
-                "h_min",
-                "must be non-negative",
-                self.h_min,
-            ));
-        }
-        if self.h_max <= self.h_min && self.encoder != Encoder::Direct {
-            return Err(NanomagnetError::param(
-                "h_max",
-                "must be larger than `h_min`",
-                self.h_max,
-            ));
-        }
-        if self.encoder == Encoder::Direct && self.h_max <= 0.0 {
-            return Err(NanomagnetError::param(
-                "h_max",
-                "must be positive",
-                self.h_max,
-            ));
-        }
-        let uses_phi = matches!(
+        let drive = FieldEncoder::new(
             self.encoder,
-            Encoder::Loop | Encoder::Sine | Encoder::Triangle | Encoder::Constant
-        );
-        not_for("phi", self.phi.is_some() && !uses_phi, self.encoder.name())?;
-        let angle_keys = self.phi0.is_some() || self.phi1.is_some();
-        not_for(
-            "phi0/phi1",
-            angle_keys && self.encoder != Encoder::Angle,
-            self.encoder.name(),
+            self.h_min,
+            self.h_max,
+            self.phi,
+            self.phi0,
+            self.phi1,
+            self.timesteps,
         )?;
-        not_for(
-            "timesteps",
-            self.timesteps.is_some() && !self.encoder.takes_timesteps(),
-            self.encoder.name(),
-        )?;
-        let phi = self.phi.unwrap_or(45.0);
-        let phi0 = self.phi0.unwrap_or(0.0);
-        let phi1 = self.phi1.unwrap_or(360.0);
-        for (name, v) in [("phi", phi), ("phi0", phi0), ("phi1", phi1)] {
-            finite(name, v)?;
-        }
-        let timesteps = self.timesteps.unwrap_or(100);
-        if timesteps == 0 {
-            return Err(NanomagnetError::param(
-                "timesteps",
-                "must be at least 1",
-                0.0,
-            ));
-        }
         if self.window.is_some() && !matches!(self.readout, Readout::Windows | Readout::VertexTypes)
         {
             return Err(NanomagnetError::InvalidChoice {
@@ -559,15 +517,7 @@ impl NanomagnetConfig {
         };
         Ok(NanomagnetReservoir::assemble(
             ice,
-            Drive {
-                encoder: self.encoder,
-                h_min: self.h_min,
-                h_max: self.h_max,
-                phi: phi.to_radians(),
-                phi0: phi0.to_radians(),
-                phi1: phi1.to_radians(),
-                timesteps,
-            },
+            drive,
             self.readout,
             self.wide_bars,
             windows,
@@ -683,8 +633,13 @@ pub(crate) fn tile(points: &[[f64; 2]], w: f64) -> Vec<Vec<usize>> {
     cells
 }
 
-#[derive(Debug, Clone)]
-struct Drive {
+/// The validated input encoding: how one normalised input becomes a sequence of global
+/// fields (see the module docs).
+///
+/// The simulator and the physical rig share it, so a run on the rig applies exactly the field
+/// sequence the simulator would.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldEncoder {
     encoder: Encoder,
     h_min: f64,
     h_max: f64,
@@ -694,9 +649,127 @@ struct Drive {
     timesteps: usize,
 }
 
-impl Drive {
-    /// The field samples for one input, appended to `out`.
-    fn fields(&self, input: &[f64], out: &mut Vec<[f64; 2]>) {
+impl FieldEncoder {
+    /// Checks the encoder keys of a `[substrate]` table (fields in tesla, angles in degrees;
+    /// `None` takes the documented default).
+    ///
+    /// # Errors
+    ///
+    /// [`NanomagnetError::InvalidParameter`] for a non-finite or out-of-order amplitude or
+    /// angle, or `timesteps = 0`; [`NanomagnetError::InvalidChoice`] for a key that does not
+    /// apply to the chosen encoder.
+    pub fn new(
+        encoder: Encoder,
+        h_min: f64,
+        h_max: f64,
+        phi: Option<f64>,
+        phi0: Option<f64>,
+        phi1: Option<f64>,
+        timesteps: Option<usize>,
+    ) -> Result<Self, NanomagnetError> {
+        finite("h_min", h_min)?;
+        finite("h_max", h_max)?;
+        if h_min < 0.0 {
+            return Err(NanomagnetError::param(
+                "h_min",
+                "must be non-negative",
+                h_min,
+            ));
+        }
+        if h_max <= h_min && encoder != Encoder::Direct {
+            return Err(NanomagnetError::param(
+                "h_max",
+                "must be larger than `h_min`",
+                h_max,
+            ));
+        }
+        if encoder == Encoder::Direct && h_max <= 0.0 {
+            return Err(NanomagnetError::param("h_max", "must be positive", h_max));
+        }
+        let uses_phi = matches!(
+            encoder,
+            Encoder::Loop | Encoder::Sine | Encoder::Triangle | Encoder::Constant
+        );
+        not_for("phi", phi.is_some() && !uses_phi, encoder.name())?;
+        let angle_keys = phi0.is_some() || phi1.is_some();
+        not_for(
+            "phi0/phi1",
+            angle_keys && encoder != Encoder::Angle,
+            encoder.name(),
+        )?;
+        not_for(
+            "timesteps",
+            timesteps.is_some() && !encoder.takes_timesteps(),
+            encoder.name(),
+        )?;
+        let phi = phi.unwrap_or(45.0);
+        let phi0 = phi0.unwrap_or(0.0);
+        let phi1 = phi1.unwrap_or(360.0);
+        for (name, v) in [("phi", phi), ("phi0", phi0), ("phi1", phi1)] {
+            finite(name, v)?;
+        }
+        let timesteps = timesteps.unwrap_or(100);
+        if timesteps == 0 {
+            return Err(NanomagnetError::param(
+                "timesteps",
+                "must be at least 1",
+                0.0,
+            ));
+        }
+        Ok(FieldEncoder {
+            encoder,
+            h_min,
+            h_max,
+            phi: phi.to_radians(),
+            phi0: phi0.to_radians(),
+            phi1: phi1.to_radians(),
+            timesteps,
+        })
+    }
+
+    /// The encoder kind.
+    pub fn encoder(&self) -> Encoder {
+        self.encoder
+    }
+
+    /// Input components per step: 2 for `direct`, otherwise 1.
+    pub fn input_dim(&self) -> usize {
+        self.encoder.input_dim()
+    }
+
+    /// Field amplitude at `u = −1` and `u = +1`, tesla.
+    pub fn amplitude_range(&self) -> (f64, f64) {
+        (self.h_min, self.h_max)
+    }
+
+    /// Field angle of `loop`, `sine`, `triangle` and `constant`, radians.
+    pub fn phi(&self) -> f64 {
+        self.phi
+    }
+
+    /// The largest field magnitude any input in `[-1, 1]` can produce, tesla: what a rig's
+    /// field limit must allow.
+    pub fn max_field(&self) -> f64 {
+        match self.encoder {
+            Encoder::Direct => self.h_max * std::f64::consts::SQRT_2,
+            Encoder::Angle => self.h_max.abs(),
+            _ => self.h_min.abs().max(self.h_max.abs()),
+        }
+    }
+
+    /// The field samples (tesla, global frame) for one input, written over `out`.
+    ///
+    /// # Errors
+    ///
+    /// The input check of [`check_input`]: wrong length, non-finite or outside `[-1, 1]`.
+    pub fn fields(&self, input: &[f64], out: &mut Vec<[f64; 2]>) -> Result<(), Error> {
+        check_input(input, self.input_dim())?;
+        self.fields_unchecked(input, out);
+        Ok(())
+    }
+
+    /// [`fields`](Self::fields) for an input already checked.
+    fn fields_unchecked(&self, input: &[f64], out: &mut Vec<[f64; 2]>) {
         out.clear();
         let x = (input[0] + 1.0) / 2.0;
         let h = self.h_min + x * (self.h_max - self.h_min);
@@ -745,7 +818,7 @@ fn triangle(p: f64) -> f64 {
 #[derive(Debug, Clone)]
 pub struct NanomagnetReservoir {
     ice: SpinIce,
-    drive: Drive,
+    drive: FieldEncoder,
     readout: Readout,
     wide_bars: WideBars,
     windows: Vec<Vec<usize>>,
@@ -763,7 +836,7 @@ pub struct NanomagnetReservoir {
 impl NanomagnetReservoir {
     fn assemble(
         ice: SpinIce,
-        drive: Drive,
+        drive: FieldEncoder,
         readout: Readout,
         wide_bars: WideBars,
         windows: Vec<Vec<usize>>,
@@ -806,6 +879,46 @@ impl NanomagnetReservoir {
     /// Magnets flipped since the last reset.
     pub fn flips(&self) -> u64 {
         self.flips
+    }
+
+    /// The input encoding this reservoir drives the array with.
+    pub fn encoder(&self) -> &FieldEncoder {
+        &self.drive
+    }
+
+    /// Sets a uniform field `(h_x, h_y)` in tesla and relaxes the array, charging the
+    /// switching energy of every flip: one field sample of a [`step`](Reservoir::step).
+    ///
+    /// This is how an emulated rig drives its simulated sample with the field its coils
+    /// actually produce.
+    ///
+    /// # Errors
+    ///
+    /// A non-finite component; the array is then unchanged.
+    pub fn apply_field(&mut self, h: [f64; 2]) -> Result<(), NanomagnetError> {
+        self.ice.set_field(h)?;
+        self.ice.relax();
+        let th = self.ice.thresholds();
+        for (i, (p, &s)) in self.prev.iter_mut().zip(self.ice.spins()).enumerate() {
+            if *p != s {
+                *p = s;
+                self.flips += 1;
+                self.energy += 2.0 * self.moment * th[i];
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the configured readout of the present state into `out` (`state_dim` values)
+    /// without driving the array.
+    ///
+    /// # Errors
+    ///
+    /// `out` of the wrong length.
+    pub fn read_state(&mut self, out: &mut [f64]) -> Result<(), Error> {
+        check_state_len(out, self.state_dim)?;
+        self.write_state(out);
+        Ok(())
     }
 
     /// The FMR fingerprint of the current state into `out` (one value per channel).
@@ -912,19 +1025,10 @@ impl Reservoir for NanomagnetReservoir {
         check_input(input, self.input_dim())?;
         check_state_len(state_out, self.state_dim)?;
         let mut fields = std::mem::take(&mut self.buf);
-        self.drive.fields(input, &mut fields);
+        self.drive.fields_unchecked(input, &mut fields);
         for h in &fields {
             // Finite by construction: finite inputs and finite, validated drive parameters.
-            self.ice.set_field(*h)?;
-            self.ice.relax();
-            let th = self.ice.thresholds();
-            for (i, (p, &s)) in self.prev.iter_mut().zip(self.ice.spins()).enumerate() {
-                if *p != s {
-                    *p = s;
-                    self.flips += 1;
-                    self.energy += 2.0 * self.moment * th[i];
-                }
-            }
+            self.apply_field(*h)?;
         }
         self.buf = fields;
         self.write_state(state_out);
