@@ -6,7 +6,7 @@ use embedded_hal::spi::{Error as _, SpiDevice};
 use embedded_io::Write;
 use heapless::{Deque, String, Vec};
 use physrc_rig_protocol::{
-    BlockDone, BlockStep, Chunk, ErrorCode, ErrorReply, Errors, FeedResult, FieldSet,
+    BLOCK_SLOTS, BlockDone, BlockStep, Chunk, ErrorCode, ErrorReply, Errors, FeedResult, FieldSet,
     FrameAccumulator, Identity, Limits, LoadBlock, MAX_BLOCK_RESULTS, MAX_BLOCK_STEPS,
     MAX_CHUNK_SAMPLES, MAX_ENCODED_FRAME, MAX_ERRORS, Measurement, PROTOCOL_VERSION, ProtocolError,
     ReadChunk, Reply, Request, RunBlock, SetField, StatusReport, push_sample_codes,
@@ -179,7 +179,7 @@ struct Run {
 
 impl Run {
     fn slot(&self) -> usize {
-        usize::from(self.block) % 2
+        usize::from(self.block) % BLOCK_SLOTS
     }
 }
 
@@ -200,11 +200,13 @@ impl Run {
 ///   interlock low) at construction, by `CoilsOff`, on any hardware fault, and by the watchdog
 ///   when no valid frame has arrived for `limits.watchdog_ms` while the coils are on and no
 ///   block is running or queued (a block the host asked for keeps the device busy; the
-///   watchdog counts from its end).
+///   watchdog counts from its end). With the coils off there is nothing to protect, so the
+///   watchdog is idle.
 /// - **Limits before hardware.** A field whose magnitude exceeds `limits.max_field_mt` (or that
 ///   is not finite) is refused with an `Error` reply before any DAC is written; a block is
 ///   checked step by step when it is loaded. Every field change is ramped in steps of at most
-///   `limits.max_slew_mt_per_ms · RAMP_UPDATE_MS`, one every [`RAMP_UPDATE_MS`] ms.
+///   `limits.max_slew_mt_per_ms · RAMP_UPDATE_MS` (plus half a DAC code of rounding per axis),
+///   one every [`RAMP_UPDATE_MS`] ms. Only switching off is immediate.
 /// - **A repeated `seq` is never executed.** The device keeps the last request's `seq` and its
 ///   encoded reply; a frame with the same `seq` is answered with those exact bytes and does
 ///   nothing else. Spin ice remembers its field history: applying the same field twice is not
@@ -213,14 +215,14 @@ impl Run {
 /// - **One block step per [`poll`](Device::poll).** A block step (ramp, settle, optional
 ///   measurement) blocks for its duration; between steps the device reads frames, so `Abort`,
 ///   `Status` and `ReadChunk` are served while a block runs.
-/// - **No panics, no allocation.** Every input, valid or not, produces a reply, an error-queue
-///   entry or a counted drop.
+/// - **No panics, no allocation.** Any bytes may arrive: a frame whose CRC checks gets a reply
+///   (an `Error` reply if it is malformed), anything else is dropped and counted.
 ///
 /// # Memory
 ///
 /// The two block slots (steps and 16,384-sample result buffers) make a `Device` about 75 KiB.
-/// On a microcontroller, give it a `static` home (e.g. with `static_cell`) rather than the
-/// stack.
+/// On a microcontroller, give it a `static` home (e.g. with `static_cell`) rather than keeping
+/// it on the stack, and allow for it on the stack while [`Device::new`] returns it.
 #[derive(Debug)]
 pub struct Device<DX, DY, ADC, LDAC, EN, TRIG, D> {
     coils: Coils<DX, DY, LDAC, EN>,
@@ -237,7 +239,7 @@ pub struct Device<DX, DY, ADC, LDAC, EN, TRIG, D> {
     scratch: [u8; MAX_ENCODED_FRAME],
     measurement: [u16; MAX_CHANNELS as usize],
     has_measurement: bool,
-    slots: [Slot; 2],
+    slots: [Slot; BLOCK_SLOTS],
     running: Option<Run>,
     queued: Option<Run>,
     errors: Deque<ErrorCode, ERROR_QUEUE_LEN>,
@@ -374,7 +376,8 @@ where
             }
         }
         if self.running.is_some() {
-            return self.block_step(now_ms, tx);
+            self.block_step(now_ms, tx)?;
+            return tx.flush();
         }
         self.watchdog(now_ms);
         Ok(())
@@ -442,7 +445,8 @@ where
         self.last_activity = now_ms;
         if self.cache_seq == Some(seq) {
             let cached = self.cache.get(..self.cache_len).unwrap_or(&[]);
-            return tx.write_all(cached);
+            tx.write_all(cached)?;
+            return tx.flush();
         }
         let mut follow_up = None;
         let reply = match request {
@@ -459,7 +463,7 @@ where
         if let Some((run_seq, done)) = follow_up {
             self.send(run_seq, &Reply::BlockDone(done), tx)?;
         }
-        Ok(())
+        tx.flush()
     }
 
     /// Executes a request. `follow_up` receives a `BlockDone` (and its `RunBlock`'s seq) to
@@ -556,7 +560,7 @@ where
     }
 
     fn load_block(&mut self, m: &LoadBlock) -> Result<Reply, Refusal> {
-        let slot_index = usize::from(m.block) % 2;
+        let slot_index = usize::from(m.block) % BLOCK_SLOTS;
         if [self.running, self.queued]
             .iter()
             .flatten()
@@ -596,7 +600,7 @@ where
     }
 
     fn run_block(&mut self, m: RunBlock, seq: u16) -> Result<Reply, Refusal> {
-        let slot_index = usize::from(m.block) % 2;
+        let slot_index = usize::from(m.block) % BLOCK_SLOTS;
         let slot = &self.slots[slot_index];
         if usize::from(m.steps) > MAX_BLOCK_STEPS {
             return Err((ErrorCode::BlockTooLarge, u32::from(m.steps)));
@@ -622,18 +626,18 @@ where
             next: 0,
         };
         match (self.running, self.queued) {
-            (None, _) => {
-                // `poll` starts queued runs before running ones, so nothing is queued here.
-                self.start(run);
-            }
+            (None, None) => self.start(run),
             (Some(current), None) if current.slot() != slot_index => self.queued = Some(run),
-            (Some(current), _) => return Err((ErrorCode::Busy, u32::from(current.block))),
+            // A block is queued only behind a running one; the second arm cannot occur.
+            (Some(current), _) | (None, Some(current)) => {
+                return Err((ErrorCode::Busy, u32::from(current.block)));
+            }
         }
         Ok(Reply::Ack)
     }
 
     fn read_chunk(&self, m: ReadChunk) -> Result<Reply, Refusal> {
-        let slot = &self.slots[usize::from(m.block) % 2];
+        let slot = &self.slots[usize::from(m.block) % BLOCK_SLOTS];
         if slot.block != Some(m.block) {
             return Err((ErrorCode::BlockNotLoaded, u32::from(m.block)));
         }
@@ -704,6 +708,16 @@ where
         self.running = Some(run);
     }
 
+    /// Ends the running block: the queued one starts at once when it completed, and is
+    /// dropped when it was aborted. So a block is never queued without one running.
+    fn end_run(&mut self, aborted: bool) {
+        self.running = None;
+        match self.queued.take() {
+            Some(next) if !aborted => self.start(next),
+            _ => {}
+        }
+    }
+
     /// Stops the running block (returning its `BlockDone`, marked aborted, with the
     /// `RunBlock`'s seq) and drops the queued one.
     fn abort_blocks(&mut self) -> Option<(u16, BlockDone)> {
@@ -726,14 +740,14 @@ where
             return Ok(());
         };
         if run.next >= run.steps {
-            self.running = None;
+            self.end_run(false);
             return self.finish(run, false, now_ms, 0, tx);
         }
         let slot_index = run.slot();
         let slot = &self.slots[slot_index];
         let settle_us = slot.settle_us;
         let Some(step) = slot.steps.get(usize::from(run.next)).copied() else {
-            self.running = None;
+            self.end_run(true);
             return self.finish(run, true, now_ms, 0, tx);
         };
         let blocked_ms = match self.move_to((step.x_mt, step.y_mt), settle_us) {
@@ -743,8 +757,7 @@ where
                 if !matches!(code, ErrorCode::DacFault | ErrorCode::AdcFault) {
                     self.push_error(code);
                 }
-                self.running = None;
-                self.queued = None;
+                self.end_run(true);
                 return self.finish(run, true, now_ms, 0, tx);
             }
         };
@@ -753,15 +766,18 @@ where
             match self.measure_step(slot_index, run.next) {
                 Ok(index) => chunk_index = Some(index),
                 Err(()) => {
-                    self.running = None;
-                    self.queued = None;
+                    self.end_run(true);
                     return self.finish(run, true, now_ms, blocked_ms, tx);
                 }
             }
         }
         run.next += 1;
         let done = run.next >= run.steps;
-        self.running = if done { None } else { Some(run) };
+        if done {
+            self.end_run(false);
+        } else {
+            self.running = Some(run);
+        }
         self.last_activity = now_ms.wrapping_add(blocked_ms);
         if let Some(index) = chunk_index {
             let k = self.cfg.channels;

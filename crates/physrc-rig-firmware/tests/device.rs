@@ -690,7 +690,10 @@ fn a_block_loaded_in_parts_runs_and_the_queued_one_follows() {
         })
     );
 
-    // The queued block starts on the next poll.
+    // The queued block took over at once, and runs its first step on the next poll.
+    mocks.expect(Script::default());
+    let s = status(&mut device, 10, 48);
+    assert_eq!((s.running, s.queued), (Some(1), None));
     let mut script = Script::default();
     script.update(code(0.0), code(-1.0));
     script.sweep(&[43]);
@@ -971,6 +974,33 @@ fn an_adc_fault_in_a_block_aborts_it() {
     assert_eq!(log[log.len() - 5..], coils_off_events()[..]);
     assert!(!device.coils_on());
     assert!(!device.busy());
+}
+
+#[test]
+fn the_error_queue_keeps_the_oldest_and_flags_an_overflow() {
+    let bench = Bench::default();
+    let mut device = bench.device(config(1, 8.0, 0.5, 1000)).unwrap();
+    let mut wire = Wire::default();
+    for seq in 1..=20 {
+        bench.fail(Part::DacX, 1);
+        device
+            .receive(&request(seq, &set_field(0.25, 0.0, 0)), 0, &mut wire)
+            .unwrap();
+    }
+    let mut pop = |seq| {
+        let mut wire = Wire::default();
+        device
+            .receive(&request(seq, &Request::ErrorQueue), 0, &mut wire)
+            .unwrap();
+        match replies(&wire.0).remove(0).message {
+            Reply::Errors(e) => (e.codes.len(), e.overflowed),
+            other => panic!("expected errors, got {other:?}"),
+        }
+    };
+    // 20 faults, 16 kept: two full answers (the first reports the overflow), then nothing.
+    assert_eq!(pop(21), (8, true));
+    assert_eq!(pop(22), (8, false));
+    assert_eq!(pop(23), (0, false));
 }
 
 #[test]
