@@ -513,6 +513,7 @@ impl<T: Read + Write> Rig<T> {
             got: format!("cannot encode the request: {e}"),
         })?;
         self.stats.requests += 1;
+        let reads_chunk = matches!(req, Request::ReadChunk(_));
         let attempts = self.options.retries + 1;
         for attempt in 0..attempts {
             if attempt > 0 {
@@ -523,12 +524,17 @@ impl<T: Read + Write> Rig<T> {
             self.write_all(&wire[..n])?;
             let deadline = Instant::now() + self.options.timeout;
             while let Some(f) = self.next_frame(deadline)? {
-                if any_boot && f.header.seq == seq && !is_streamed(&f.message) {
+                // Streamed results carry their RunBlock's number; only a ReadChunk is
+                // answered with a chunk of its own.
+                let answer = f.header.seq == seq
+                    && (!is_streamed(&f.message)
+                        || (reads_chunk && matches!(f.message, Reply::Chunk(_))));
+                if any_boot && answer {
                     self.boot_id = f.header.boot_id;
                 } else if !any_boot {
                     self.check_boot(&f)?;
                 }
-                if f.header.seq == seq && !is_streamed(&f.message) {
+                if answer {
                     return match f.message {
                         Reply::Error(e) => Err(RigError::Device {
                             what,

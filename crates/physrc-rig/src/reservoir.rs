@@ -112,6 +112,11 @@ impl RigReservoir {
         &self.rig
     }
 
+    /// The driver, for direct instrument control between runs.
+    pub fn rig_mut(&mut self) -> &mut Rig<Transport> {
+        &mut self.rig
+    }
+
     /// What the driver has seen on the link.
     pub fn link_stats(&self) -> LinkStats {
         self.rig.stats()

@@ -24,7 +24,7 @@ fn inputs(t: usize, seed: u64) -> Array2<f64> {
 
 fn rig_config(extra: &str) -> RigConfig {
     let text = format!(
-        "encoder = \"loop\"\nh_min = 0.076\nh_max = 0.086\nphi = 45\nbatch = 16\n{extra}\n[emulator]\n{SAMPLE}"
+        "encoder = \"loop\"\nh_min = 0.076\nh_max = 0.086\nphi = 45\n{extra}\n[emulator]\n{SAMPLE}"
     );
     toml::from_str(&text).unwrap()
 }
@@ -41,10 +41,97 @@ fn emulated_rig_states_equal_the_simulator() {
     let mut sim = simulator();
     sim.reset().unwrap();
     let want = sim.run(u.view()).unwrap();
-    let mut rig = rig_config("").build(Path::new("."), 1).unwrap();
+    let mut rig = rig_config("batch = 16").build(Path::new("."), 1).unwrap();
     rig.reset().unwrap();
     let got = rig.run(u.view()).unwrap();
     assert_eq!(got.dim(), want.dim());
     let differing = got.iter().zip(want.iter()).filter(|(a, b)| a != b).count();
     assert_eq!(differing, 0, "{differing} state values differ");
+}
+
+#[test]
+fn faults_and_device_resets_leave_the_states_bit_identical() {
+    let u = inputs(1200, 2);
+    let mut clean = rig_config("timeout = 0.05\nbatch = 16")
+        .build(Path::new("."), 1)
+        .unwrap();
+    clean.reset().unwrap();
+    let want = clean.run(u.view()).unwrap();
+    // One frame in a hundred faulted each way, and a device reset every 200 commands.
+    let mut faulty = rig_config("timeout = 0.05\nbatch = 4")
+        .build_with_emulator_keys("fault_rate = 0.01\nreset_every = 200\nfault_seed = 7");
+    faulty.reset().unwrap();
+    let got = faulty.run(u.view()).unwrap();
+    let stats = faulty.link_stats();
+    assert!(stats.retries > 0, "no request was retried: {stats:?}");
+    assert!(stats.resets > 0, "no device reset was seen: {stats:?}");
+    assert!(faulty.recoveries() > 0);
+    assert_eq!(got.dim(), want.dim());
+    assert!(
+        got.iter()
+            .zip(want.iter())
+            .all(|(a, b)| a.to_bits() == b.to_bits())
+    );
+}
+
+#[test]
+fn the_host_refuses_a_field_beyond_the_limit_before_sending() {
+    let r = rig_config("").build(Path::new("."), 1).unwrap();
+    let before = r.link_stats().requests;
+    let mut rig = r;
+    // The emulated rig's limit is 150 mT.
+    let err = rig_field(&mut rig, 151.0, 0.0).unwrap_err();
+    assert!(
+        matches!(err, physrc_rig::RigError::FieldLimit { .. }),
+        "{err}"
+    );
+    let err = rig_field(&mut rig, f64::NAN, 0.0).unwrap_err();
+    assert!(
+        matches!(err, physrc_rig::RigError::FieldLimit { .. }),
+        "{err}"
+    );
+    assert_eq!(
+        rig.link_stats().requests,
+        before,
+        "a refused field was sent"
+    );
+    rig_field(&mut rig, 120.0, 100.0).unwrap_err();
+    rig_field(&mut rig, 100.0, 50.0).unwrap();
+}
+
+#[test]
+fn an_encoder_beyond_the_field_limit_is_refused_when_built() {
+    let c = rig_config("").with_h_max(0.2);
+    let err = c.build(Path::new("."), 1).unwrap_err();
+    assert!(err.to_string().contains("h_max"), "{err}");
+}
+
+#[test]
+fn the_emulated_rig_meets_the_reservoir_contract() {
+    physrc_core::contract::check(|| rig_config("").build(Path::new("."), 1).unwrap());
+}
+
+fn rig_field(
+    r: &mut physrc_rig::RigReservoir,
+    x: f64,
+    y: f64,
+) -> Result<(f64, f64), physrc_rig::RigError> {
+    r.rig_mut().set_field(x, y, 0)
+}
+
+trait Build {
+    fn build_with_emulator_keys(self, keys: &str) -> physrc_rig::RigReservoir;
+    fn with_h_max(self, h: f64) -> RigConfig;
+}
+
+impl Build for RigConfig {
+    fn build_with_emulator_keys(mut self, keys: &str) -> physrc_rig::RigReservoir {
+        let extra: toml::Table = toml::from_str(keys).unwrap();
+        self.emulator.as_mut().unwrap().extend(extra);
+        self.build(Path::new("."), 1).unwrap()
+    }
+    fn with_h_max(mut self, h: f64) -> RigConfig {
+        self.h_max = h;
+        self
+    }
 }

@@ -3,8 +3,8 @@
 //! DAC codes become a coil field, the field drives the nanomagnet simulator, the simulator's
 //! readout becomes detector voltages and ADC codes (quantised, with seeded noise). The device
 //! is served over a byte link (a pseudo-terminal for `physrc rig emulate`, an in-memory pipe
-//! for `port = "emulator"`), optionally paced to a real baud rate, with seeded faults: bytes
-//! dropped, corrupted, duplicated or delayed, device resets every N commands (new boot id,
+//! for `port = "emulator"`), optionally paced to a real baud rate, with seeded faults: a byte
+//! of a frame dropped, corrupted, duplicated or delayed, device resets every N commands (new boot id,
 //! coils off, caches lost, the sample keeps its state) and a hang-up.
 //!
 //! # Why the firmware core and not a model of it
@@ -73,8 +73,8 @@ impl Default for Hardware {
 /// Faults injected on the link and the device, all drawn from `seed`.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Faults {
-    /// Probability per byte, each direction, that the byte is dropped, corrupted, duplicated
-    /// or delayed (one of the four, equally likely).
+    /// Probability per frame, each direction, that one of its bytes is dropped, corrupted,
+    /// duplicated or delayed by 1–20 ms (one of the four, equally likely).
     pub rate: f64,
     /// Reset the device before every N-th command (frame) it receives.
     pub reset_every: Option<u64>,
@@ -293,7 +293,12 @@ impl embedded_io::Write for TxBuffer {
     }
 }
 
-/// Seeded byte faults.
+/// Seeded faults, drawn once per frame: a faulted frame has one of its bytes dropped,
+/// corrupted, duplicated or delayed.
+///
+/// The rate is per frame rather than per byte so that it means the same for a 12-byte
+/// acknowledgement and a 500-byte block of results: a per-byte rate of 1 % would destroy
+/// almost every long frame, which says more about the frame length than about the protocol.
 struct FaultInjector {
     rate: f64,
     rng: ChaCha8Rng,
@@ -308,17 +313,40 @@ enum Fate {
 }
 
 impl FaultInjector {
-    fn fate(&mut self, b: u8) -> Fate {
-        if self.rate <= 0.0 || !self.rng.random_bool(self.rate) {
-            return Fate::Keep(b);
+    /// Sends the bytes of one frame (its delimiter included) down `wire`, faulting one of
+    /// them with probability `rate`.
+    fn frame(&mut self, frame: &[u8], wire: &mut Wire) {
+        let hit = if self.rate > 0.0 && !frame.is_empty() && self.rng.random_bool(self.rate) {
+            self.count += 1;
+            Some(self.rng.random_range(0..frame.len()))
+        } else {
+            None
+        };
+        for (i, &b) in frame.iter().enumerate() {
+            let fate = if hit == Some(i) {
+                match self.rng.random_range(0..4u8) {
+                    0 => Fate::Drop,
+                    1 => Fate::Keep(b ^ self.rng.random_range(1..=255u8)),
+                    2 => Fate::Twice(b),
+                    _ => Fate::Late(b, Duration::from_millis(self.rng.random_range(1..=20))),
+                }
+            } else {
+                Fate::Keep(b)
+            };
+            wire.push_fated(fate);
         }
-        self.count += 1;
-        match self.rng.random_range(0..4u8) {
-            0 => Fate::Drop,
-            1 => Fate::Keep(b ^ self.rng.random_range(1..=255u8)),
-            2 => Fate::Twice(b),
-            _ => Fate::Late(b, Duration::from_millis(self.rng.random_range(1..=20))),
+    }
+
+    /// Sends every complete frame at the front of `pending` down `wire`; a partial frame
+    /// stays pending.
+    fn frames(&mut self, pending: &mut Vec<u8>, wire: &mut Wire) {
+        let mut start = 0;
+        while let Some(end) = pending[start..].iter().position(|&b| b == 0) {
+            let stop = start + end + 1;
+            self.frame(&pending[start..stop], wire);
+            start = stop;
         }
+        pending.drain(..start);
     }
 }
 
@@ -414,6 +442,7 @@ impl Emulator {
         let start = Instant::now();
         let mut report = EmulatorReport::default();
         let mut frame: Vec<u8> = Vec::new();
+        let mut rx_pending: Vec<u8> = Vec::new();
         let mut out = TxBuffer(Vec::new());
         let mut buf = [0u8; 1024];
         let mut ready = Vec::new();
@@ -426,10 +455,8 @@ impl Emulator {
                 Ok(n) => n,
                 Err(_) => break,
             };
-            for &b in &buf[..n] {
-                let fate = faults_in.fate(b);
-                rx.push_fated(fate);
-            }
+            rx_pending.extend_from_slice(&buf[..n]);
+            faults_in.frames(&mut rx_pending, &mut rx);
             ready.clear();
             rx.ready(&mut ready);
             for &b in &ready {
@@ -465,11 +492,7 @@ impl Emulator {
             if tx.queue.len() < 64 {
                 let _ = device.poll(now_ms(&world), &mut out);
             }
-            for &b in &out.0 {
-                let fate = faults_out.fate(b);
-                tx.push_fated(fate);
-            }
-            out.0.clear();
+            faults_out.frames(&mut out.0, &mut tx);
             ready.clear();
             tx.ready(&mut ready);
             if !ready.is_empty() && port.write_all_bytes(&ready).is_err() {
