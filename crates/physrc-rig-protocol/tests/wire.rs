@@ -166,6 +166,53 @@ fn encoder_matches_reference_cobs() {
     }
 }
 
+#[test]
+fn encoder_matches_reference_cobs_at_block_boundaries() {
+    // Frames with no zero byte at all, whose length is around a multiple of 254.
+    let header = Header {
+        version: 1,
+        kind: 0x11,
+        seq: 0x0101,
+        boot_id: 0x0101_0101,
+    };
+    let mut exact_boundaries = 0;
+    for body_len in (230..260).chain(480..502) {
+        for fill in [0x01u8, 0x7F, 0xFF] {
+            let body = vec![fill; body_len];
+            let mut out = [0u8; MAX_ENCODED_FRAME];
+            let n = encode_raw_frame(&header, &body, &mut out).unwrap();
+            let raw = ref_cobs_decode(&out[..n - 1]).unwrap();
+            assert_eq!(raw.len(), body_len + 10);
+            assert_eq!(
+                ref_cobs_encode(&raw),
+                out[..n - 1],
+                "body {body_len} × {fill:#04x}"
+            );
+            if !raw.contains(&0) && raw.len() % 254 == 0 {
+                exact_boundaries += 1;
+                // The textbook form, with a final 0x01, decodes to the same frame.
+                let mut textbook = out[..n - 1].to_vec();
+                textbook.extend([0x01, 0x00]);
+                assert_eq!(
+                    decode_encoded_frame::<Reply>(&mut textbook.clone()),
+                    Err(ProtocolError::UnknownKind { kind: 0x11 })
+                );
+                assert_eq!(
+                    ref_cobs_decode(&textbook[..textbook.len() - 1]).unwrap(),
+                    raw
+                );
+                let mut acc = physrc_rig_protocol::FrameAccumulator::<MAX_ENCODED_FRAME>::new();
+                let got: Vec<_> = acc.replies(&textbook).collect();
+                assert_eq!(got.len(), 1, "{got:?}");
+            }
+        }
+    }
+    assert!(
+        exact_boundaries > 0,
+        "no frame ended exactly on a 254-byte block"
+    );
+}
+
 fn max_chunk() -> Reply {
     // Every varint at its longest and no zero byte anywhere: the worst case for COBS too.
     let samples = HVec::from_slice(&[0xFF; MAX_CHUNK_BYTES]).unwrap();
@@ -264,11 +311,22 @@ fn chunk_of_64_channels_wire_size() {
     assert_eq!(raw_len(&w), 145);
     assert_eq!(w.len(), 147);
     let overhead = (w.len() - 128) as f64 / w.len() as f64;
-    println!(
-        "64-channel chunk: {} bytes on the wire for 128 sample bytes ({:.1} % framing overhead)",
-        w.len(),
-        overhead * 100.0
-    );
+    assert!((overhead - 0.129).abs() < 0.001, "{overhead}");
+
+    // A full chunk of 240 channels with no zero byte (COBS's worst case): 8 header + 6 varint
+    // bytes (total = 240 takes two) + 2 length bytes + 480 sample bytes + 2 crc = 498, COBS
+    // adds 2 and the delimiter 1.
+    let reply = Reply::Chunk(Chunk {
+        block: 3,
+        index: 10,
+        step: 20,
+        first_channel: 1,
+        total: 240,
+        samples: HVec::from_slice(&[0x55; MAX_CHUNK_BYTES]).unwrap(),
+    });
+    let w = wire(100, 0x0101_0101, &reply);
+    assert_eq!(raw_len(&w), 498);
+    assert_eq!(w.len(), 501);
 }
 
 #[test]

@@ -164,29 +164,31 @@ pub fn ref_cobs_decode(encoded: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// COBS encoding written independently of the `cobs` crate.
+/// COBS encoding written independently of the `cobs` crate. Like the crate (and unlike the
+/// textbook encoder, which ends such a frame with an extra 0x01), it writes no code byte after
+/// a 254-byte run that ends the data; decoders accept both forms.
 pub fn ref_cobs_encode(data: &[u8]) -> Vec<u8> {
-    let mut out = vec![0u8];
-    let mut code_at = 0;
-    let mut code = 1u8;
+    let mut out = Vec::new();
+    let mut run = Vec::new();
+    let mut ended_full = false;
     for &b in data {
+        ended_full = false;
         if b == 0 {
-            out[code_at] = code;
-            code_at = out.len();
-            out.push(0);
-            code = 1;
+            out.push(run.len() as u8 + 1);
+            out.append(&mut run);
         } else {
-            out.push(b);
-            code += 1;
-            if code == 0xFF {
-                out[code_at] = code;
-                code_at = out.len();
-                out.push(0);
-                code = 1;
+            run.push(b);
+            if run.len() == 254 {
+                out.push(0xFF);
+                out.append(&mut run);
+                ended_full = true;
             }
         }
     }
-    out[code_at] = code;
+    if !ended_full {
+        out.push(run.len() as u8 + 1);
+        out.append(&mut run);
+    }
     out
 }
 
