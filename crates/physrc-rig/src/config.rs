@@ -177,6 +177,30 @@ impl RigConfig {
     /// sample, [`RigError::Port`] when the port cannot be opened, a timeout when the rig does
     /// not answer.
     pub fn build(&self, base_dir: &Path, input_dim: usize) -> Result<RigReservoir, RigError> {
+        self.build_inner(base_dir, input_dim, None)
+    }
+
+    /// As [`build`](Self::build), with the in-process emulator's link paced to `baud` (10 bits
+    /// a byte), as a serial line would be: for throughput measurements.
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build).
+    pub fn build_paced(
+        &self,
+        base_dir: &Path,
+        input_dim: usize,
+        baud: u32,
+    ) -> Result<RigReservoir, RigError> {
+        self.build_inner(base_dir, input_dim, Some(baud))
+    }
+
+    fn build_inner(
+        &self,
+        base_dir: &Path,
+        input_dim: usize,
+        baud: Option<u32>,
+    ) -> Result<RigReservoir, RigError> {
         let encoder = self.field_encoder()?;
         if input_dim != encoder.input_dim() {
             return Err(RigError::param(
@@ -219,7 +243,8 @@ impl RigConfig {
         };
         let (transport, emulator) = if self.port == EMULATOR_PORT {
             let table = self.emulator.clone().unwrap_or_else(default_sample_table);
-            let emu = emulator_from_table(&table, self, base_dir, self.seed.unwrap_or(0))?;
+            let mut emu = emulator_from_table(&table, self, base_dir, self.seed.unwrap_or(0))?;
+            emu.baud = baud;
             let (link, handle) = emu.spawn()?;
             (Transport::Memory(link), Some(handle))
         } else {

@@ -88,11 +88,16 @@ impl<T: Read + Write> Rig<T> {
     /// [`RigError::Timeout`] when nothing answers, [`RigError::Protocol`] for a device that
     /// speaks another protocol version.
     pub fn connect(link: T, options: DriverOptions) -> Result<Self, RigError> {
+        // A device that stayed powered still caches the reply to the last number it saw; a
+        // session starting at a fixed number could be answered from that cache.
+        let seq = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos() as u16 ^ (d.as_secs() as u16));
         let mut rig = Rig {
             link,
             acc: FrameAccumulator::new(),
             leftover: Vec::new(),
-            seq: 0,
+            seq,
             block: 0,
             boot_id: 0,
             old_boot_ids: Vec::new(),
