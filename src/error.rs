@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use physrc_core::{ErrorKind, HasErrorKind};
 
-/// Everything that can go wrong in `physrc run` and `physrc simulate`.
+/// Everything that can go wrong in `physrc run`, `physrc simulate` and `physrc log`.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -38,6 +38,9 @@ pub enum RunError {
     /// The substrate, readout or task reported an error.
     #[error(transparent)]
     Component(#[from] physrc_core::Error),
+    /// The run log could not be written or read, or records another run.
+    #[error(transparent)]
+    Log(#[from] crate::runlog::LogError),
 }
 
 impl RunError {
@@ -64,6 +67,7 @@ impl HasErrorKind for RunError {
             RunError::Config { .. } => ErrorKind::InvalidParameter,
             RunError::Data(_) => ErrorKind::DimensionMismatch,
             RunError::Component(e) => e.kind(),
+            RunError::Log(e) => e.kind(),
         }
     }
 }

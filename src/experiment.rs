@@ -13,8 +13,14 @@
 //! - The substrate is driven in chunks and, for the ridge and per-step classifier readouts,
 //!   training statistics are accumulated chunk by chunk, so a long run never holds all states
 //!   unless `[output] states = true` asks for them.
+//! - With a run log ([`run_with`], [`LogOptions`]) the substrate is stepped one step at a time
+//!   and every step is appended to the log. A resumed run takes the logged steps' states from
+//!   the log, re-creates the substrate's state by `reset` and `replay` of their inputs, and
+//!   goes on from there: its outputs are the bits of an uninterrupted run.
 
 use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
+use std::path::PathBuf;
 use std::time::Instant;
 
 use ndarray::{Array1, Array2, ArrayView2, Axis, s};
@@ -24,6 +30,7 @@ use serde::Serialize;
 
 use crate::config::{DataSource, Features, ReadoutConfig, RunConfig, Split};
 use crate::error::RunError;
+use crate::runlog::{self, LogWriter, LoggedStates, StartRecord, Status, StopRecord};
 use crate::{npy, readout_driver, substrate};
 
 /// Rows driven through the substrate per chunk.
@@ -79,6 +86,54 @@ pub struct Report {
     pub energy: Option<EnergyReport>,
     /// How inputs were scaled into `[-1, 1]`.
     pub normalization: Option<NormalizationReport>,
+    /// The run log, when the run kept one.
+    pub log: Option<LogReport>,
+}
+
+/// The run log of a run, in `report.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct LogReport {
+    /// The log file.
+    pub path: String,
+    /// Steps taken from the log rather than driven (0 for a fresh run).
+    pub steps_resumed: usize,
+    /// Bytes of a torn tail cut from the log before resuming.
+    pub discarded_bytes: u64,
+}
+
+/// How to run beyond the config: for now, whether to keep a run log. Build it with
+/// `RunOptions { log: ..., ..RunOptions::default() }`; fields may be added.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Keep a run log, and resume from it when asked.
+    pub log: Option<LogOptions>,
+}
+
+/// The run log of [`RunOptions`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogOptions {
+    /// The log file.
+    pub path: PathBuf,
+    /// Continue the run the log records. Without it, an existing non-empty log is an error.
+    /// With it, a missing or empty log starts a new run.
+    pub resume: bool,
+    /// Sync the log to the disk every this many records (and after the start and stop
+    /// records).
+    pub sync_every: NonZeroUsize,
+}
+
+impl LogOptions {
+    /// Records between syncs unless asked otherwise.
+    pub const DEFAULT_SYNC_EVERY: NonZeroUsize = NonZeroUsize::new(256).expect("not zero");
+
+    /// A new log at `path`, not resuming, synced every [`Self::DEFAULT_SYNC_EVERY`] records.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        LogOptions {
+            path: path.into(),
+            resume: false,
+            sync_every: Self::DEFAULT_SYNC_EVERY,
+        }
+    }
 }
 
 /// Where the data came from.
@@ -152,6 +207,50 @@ pub struct NormalizationReport {
 ///
 /// [`RunError`] naming the config key, file or component that failed.
 pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
+    run_with(cfg, &RunOptions::default())
+}
+
+/// Runs one experiment with options: a run log, kept and resumed as [`LogOptions`] says.
+///
+/// With a log, a start record is written before the first step, a step record after every
+/// step, and a stop record at the end: `success`, or `fail` with the error's message. A
+/// resumed run checks that the log's start record has this run's split, seed and config and
+/// that every logged step has this run's input, bit for bit, before it changes anything;
+/// it then cuts a torn tail off the log, resets the substrate, replays the logged inputs
+/// ([`Reservoir::replay`]) and goes on stepping and logging from the first step not logged.
+/// The logged states stand for the steps already taken. A log whose stop record says
+/// success is recomputed from the log alone: the substrate is not driven, the log not written.
+///
+/// # Errors
+///
+/// As [`run`]; [`RunError::Log`] when the log cannot be written, already exists (without
+/// `resume`), or records another run (naming what differs: the split, the seed, a config
+/// key, or the step whose input differs).
+pub fn run_with(cfg: &RunConfig, opts: &RunOptions) -> Result<Outcome, RunError> {
+    run_inner(cfg, opts, None)
+}
+
+/// Runs one experiment on a substrate the caller built (a rig already connected, a test
+/// double) instead of the one `[substrate]` describes. The config's `[substrate]` table is
+/// still what the report and the run log record.
+///
+/// # Errors
+///
+/// As [`run_with`]; [`RunError::Config`] for `kind = "recorded"`, which drives nothing, and
+/// [`RunError::Data`] when the substrate's input dimension is not the data's.
+pub fn run_on(
+    cfg: &RunConfig,
+    substrate: Box<dyn Reservoir + Send>,
+    opts: &RunOptions,
+) -> Result<Outcome, RunError> {
+    run_inner(cfg, opts, Some(substrate))
+}
+
+fn run_inner(
+    cfg: &RunConfig,
+    opts: &RunOptions,
+    given: Option<Box<dyn Reservoir + Send>>,
+) -> Result<Outcome, RunError> {
     let t_start = Instant::now();
     let split = cfg.split;
     let total = split.total();
@@ -181,8 +280,26 @@ pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
     let targets = slice_targets(&data.targets, total);
 
     // Drive the substrate (or take the recorded states) chunk by chunk.
-    let (info, states_src): (Info, StateSource) = match recorded {
-        Some(states) => (
+    let (info, states_src): (Info, StateSource) = match (recorded, given) {
+        (Some(_), Some(_)) => {
+            return Err(RunError::config(
+                &cfg.origin,
+                "[substrate] kind = \"recorded\" drives no substrate; a substrate built by \
+                 the caller cannot replace it",
+            ));
+        }
+        (None, Some(r)) => {
+            if r.input_dim() != inputs.ncols() {
+                return Err(RunError::Data(format!(
+                    "{}: the substrate takes {} input components, the data has {}",
+                    data.name,
+                    r.input_dim(),
+                    inputs.ncols()
+                )));
+            }
+            (r.info(), StateSource::Live(r))
+        }
+        (Some(states), None) => (
             Info::new("recorded").with(
                 "states",
                 cfg.substrate
@@ -192,7 +309,7 @@ pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
             ),
             StateSource::Recorded(states),
         ),
-        None => {
+        (None, None) => {
             let r = substrate::build(&kind, cfg, inputs.ncols())?;
             (r.info(), StateSource::Live(r))
         }
@@ -204,9 +321,93 @@ pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
         secs: 0.0,
         all_states: None,
         mc_states: None,
+        log: None,
+        logged: None,
+        resumed: 0,
+        written: 0,
+        logged_energy: None,
+        input_buf: vec![0.0; inputs.ncols()],
     };
-    driver.reset()?;
     let state_dim = driver.state_dim();
+    let log_report = match &opts.log {
+        Some(lo) => Some(open_log(
+            lo,
+            cfg,
+            &info,
+            inputs.view(),
+            state_dim,
+            &mut driver,
+        )?),
+        None => None,
+    };
+
+    let prep = Prepared {
+        data,
+        inputs: inputs.view(),
+        targets,
+        info,
+        normalization,
+        log_report,
+        steps_available,
+        t_start,
+    };
+    let result = attempt(cfg, &mut driver, prep);
+
+    if let Some(mut w) = driver.log.take() {
+        if !w.is_broken() {
+            let (status, message) = match &result {
+                Ok(_) => (Status::Success, String::new()),
+                Err(e) => (Status::Fail, e.to_string()),
+            };
+            let stop = StopRecord {
+                status,
+                message,
+                steps: driver.written,
+                energy_joules: driver.energy(),
+                stopped_unix_seconds: runlog::unix_seconds(),
+            };
+            let stopped = w.stop(&stop);
+            // A run that failed reports its own error, not a failure to log it.
+            if result.is_ok() {
+                stopped?;
+            }
+        }
+    }
+    result
+}
+
+/// What a run has prepared before its first step.
+struct Prepared<'a> {
+    data: Dataset,
+    inputs: ArrayView2<'a, f64>,
+    targets: Targets,
+    info: Info,
+    normalization: Option<NormalizationReport>,
+    log_report: Option<LogReport>,
+    steps_available: usize,
+    t_start: Instant,
+}
+
+/// One attempt at the run, from the substrate's reset to the report: what a stop record
+/// records the end of.
+fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<Outcome, RunError> {
+    let Prepared {
+        data,
+        inputs,
+        targets,
+        info,
+        normalization,
+        log_report,
+        steps_available,
+        t_start,
+    } = p;
+    let split = cfg.split;
+    let total = split.total();
+    let state_dim = driver.state_dim();
+    if driver.logged_energy.is_none() {
+        driver.reset()?;
+        driver.replay()?;
+    }
     let keep_states = cfg.output.states;
     driver.all_states = keep_states.then(|| Array2::zeros((0, state_dim)));
     let features = readout_features(&cfg.readout);
@@ -346,6 +547,7 @@ pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
         },
         energy,
         normalization,
+        log: log_report,
     };
     Ok(Outcome {
         report,
@@ -353,6 +555,63 @@ pub fn run(cfg: &RunConfig) -> Result<Outcome, RunError> {
         targets: test_targets,
         states: driver.all_states.take(),
     })
+}
+
+/// Opens the run log: a new one with its start record, or, when resuming, the checked
+/// existing one, with the driver set to take the logged steps from it.
+fn open_log(
+    lo: &LogOptions,
+    cfg: &RunConfig,
+    info: &Info,
+    inputs: ArrayView2<'_, f64>,
+    state_dim: usize,
+    driver: &mut Driver<'_>,
+) -> Result<LogReport, RunError> {
+    let start = StartRecord {
+        physrc_version: env!("CARGO_PKG_VERSION").to_owned(),
+        substrate: serde_json::to_value(info).expect("infos serialise"),
+        config: runlog::resolved_config(cfg),
+        origin: cfg.origin.clone(),
+        seed: runlog::substrate_seed(cfg),
+        split: cfg.split,
+        steps: inputs.nrows(),
+        input_dim: inputs.ncols(),
+        state_dim,
+        inputs_crc32c: runlog::inputs_crc32c(inputs),
+        started_unix_seconds: runlog::unix_seconds(),
+    };
+    let non_empty = std::fs::metadata(&lo.path).is_ok_and(|m| m.len() > 0);
+    let mut report = LogReport {
+        path: lo.path.display().to_string(),
+        steps_resumed: 0,
+        discarded_bytes: 0,
+    };
+    if lo.resume && non_empty {
+        let plan = runlog::check_resume(&lo.path, &start, inputs)?;
+        if plan.steps > 0 {
+            driver.logged = Some(LoggedStates::open(&lo.path, plan.steps)?);
+        }
+        driver.resumed = plan.steps;
+        report.steps_resumed = plan.steps;
+        match plan.finished {
+            // A finished run is recomputed from its log alone; the log is left as it is.
+            Some(stop) => driver.logged_energy = Some(stop.energy_joules),
+            None => {
+                let mut w = LogWriter::reopen(&lo.path, plan.valid_len, lo.sync_every)?;
+                if !plan.has_start {
+                    w.start(&start)?;
+                }
+                report.discarded_bytes = plan.torn.map_or(0, |t| t.bytes);
+                driver.log = Some(w);
+            }
+        }
+    } else {
+        let mut w = LogWriter::create(&lo.path, lo.sync_every)?;
+        w.start(&start)?;
+        driver.log = Some(w);
+    }
+    driver.written = driver.resumed;
+    Ok(report)
 }
 
 /// Writes an outcome into `dir`: `report.json`, `predictions.npy`, `targets.npy` and, when
@@ -400,6 +659,18 @@ struct Driver<'a> {
     all_states: Option<Array2<f64>>,
     /// Post-washout states for the memory-capacity task (switched on after the washout).
     mc_states: Option<Vec<Array2<f64>>>,
+    /// The run log, when the run keeps one: every driven step is appended.
+    log: Option<LogWriter>,
+    /// Reads the states of the steps resumed from the log.
+    logged: Option<LoggedStates>,
+    /// Steps `0..resumed` come from the log.
+    resumed: usize,
+    /// Step records in the log (the next step's index).
+    written: usize,
+    /// The logged energy of a run resumed after it finished: the substrate is not driven.
+    logged_energy: Option<Option<f64>>,
+    /// One input row, contiguous, for `step`.
+    input_buf: Vec<f64>,
 }
 
 impl Driver<'_> {
@@ -419,10 +690,23 @@ impl Driver<'_> {
     }
 
     fn energy(&self) -> Option<f64> {
+        if let Some(e) = self.logged_energy {
+            return e;
+        }
         match &self.src {
             StateSource::Live(r) => r.energy(),
             StateSource::Recorded(_) => None,
         }
+    }
+
+    /// Brings the substrate to the state after the resumed steps by replaying their inputs.
+    fn replay(&mut self) -> Result<(), RunError> {
+        if let (StateSource::Live(r), k @ 1..) = (&mut self.src, self.resumed) {
+            let t0 = Instant::now();
+            r.replay(self.inputs.slice(s![..k, ..]))?;
+            self.secs += t0.elapsed().as_secs_f64();
+        }
+        Ok(())
     }
 
     /// The next `n` states, timed and kept as the run asked.
@@ -430,9 +714,13 @@ impl Driver<'_> {
         let range = self.pos..self.pos + n;
         self.pos += n;
         let t0 = Instant::now();
-        let st = match &mut self.src {
-            StateSource::Live(r) => r.run(self.inputs.slice(s![range, ..]))?,
-            StateSource::Recorded(x) => x.slice(s![range, ..]).to_owned(),
+        let st = if self.log.is_none() && range.start >= self.resumed {
+            match &mut self.src {
+                StateSource::Live(r) => r.run(self.inputs.slice(s![range, ..]))?,
+                StateSource::Recorded(x) => x.slice(s![range, ..]).to_owned(),
+            }
+        } else {
+            self.next_logged(range)?
         };
         self.secs += t0.elapsed().as_secs_f64();
         if let Some(a) = self.all_states.as_mut() {
@@ -440,6 +728,59 @@ impl Driver<'_> {
         }
         if let Some(mc) = self.mc_states.as_mut() {
             mc.push(st.clone());
+        }
+        Ok(st)
+    }
+
+    /// The states of `rows` one step at a time: from the log for resumed steps, otherwise
+    /// from the substrate, appending each step to the log.
+    fn next_logged(&mut self, rows: std::ops::Range<usize>) -> Result<Array2<f64>, RunError> {
+        let dim = self.state_dim();
+        let mut st = Array2::zeros((rows.len(), dim));
+        let live = rows.start.max(self.resumed)..rows.end.max(self.resumed);
+        if let StateSource::Live(r) = &self.src {
+            // As `run` does: a bad input anywhere in the chunk is reported before any step.
+            physrc_core::validate_sequence(self.inputs.slice(s![live, ..]), r.input_dim())
+                .map_err(RunError::from_component)?;
+        }
+        for (t, mut out) in rows.zip(st.rows_mut()) {
+            let out = out
+                .as_slice_mut()
+                .expect("rows of a freshly allocated standard-layout array are contiguous");
+            if t < self.resumed {
+                let logged = self
+                    .logged
+                    .as_mut()
+                    .expect("resumed steps have a log reader");
+                let v = logged.next_state()?;
+                if v.len() != dim {
+                    return Err(RunError::Data(format!(
+                        "the log's step {t} has {} state components, the substrate {dim}",
+                        v.len()
+                    )));
+                }
+                out.copy_from_slice(&v);
+                continue;
+            }
+            for (b, &v) in self.input_buf.iter_mut().zip(self.inputs.row(t)) {
+                *b = v;
+            }
+            let drive: &[f64] = match &mut self.src {
+                StateSource::Live(r) => {
+                    r.step(&self.input_buf, out)?;
+                    (**r).last_drive()
+                }
+                StateSource::Recorded(x) => {
+                    for (o, &v) in out.iter_mut().zip(x.row(t)) {
+                        *o = v;
+                    }
+                    &[]
+                }
+            };
+            if let Some(w) = self.log.as_mut() {
+                w.step(t as u64, &self.input_buf, drive, out)?;
+                self.written += 1;
+            }
         }
         Ok(st)
     }

@@ -1,9 +1,10 @@
 //! physrc: physical reservoir computing.
 //!
 //! This facade re-exports the member crates and holds what ties them together: the run
-//! configuration ([`config`]), the experiment runner ([`experiment`]) and the `physrc`
-//! command-line program. A library user who only needs one substrate can depend on its crate
-//! directly; the facade is for running experiments across substrates.
+//! configuration ([`config`]), the experiment runner ([`experiment`]), the crash-safe run log
+//! it keeps and resumes from ([`runlog`]) and the `physrc` command-line program. A library
+//! user who only needs one substrate can depend on its crate directly; the facade is for
+//! running experiments across substrates.
 //!
 //! ```no_run
 //! use physrc::config::RunConfig;
@@ -20,6 +21,8 @@ mod error;
 pub mod experiment;
 pub mod npy;
 mod readout_driver;
+pub mod rig_cli;
+pub mod runlog;
 pub mod substrate;
 
 pub use error::RunError;
@@ -30,4 +33,5 @@ pub use physrc_memristor as memristor;
 pub use physrc_nanomagnet as nanomagnet;
 pub use physrc_oscillator as oscillator;
 pub use physrc_readout as readout;
+pub use physrc_rig as rig;
 pub use physrc_tasks as tasks;

@@ -1,5 +1,6 @@
 //! The `physrc` command-line program.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -33,12 +34,46 @@ enum Command {
         /// Also write states.npy (all steps), as `[output] states = true` does.
         #[arg(long)]
         states: bool,
+        /// Keep a crash-safe run log of every step in FILE (format in docs/run-log.md).
+        #[arg(long, value_name = "FILE")]
+        log: Option<PathBuf>,
+        /// Continue the run the --log file records: replay its steps, then go on.
+        #[arg(long, requires = "log")]
+        resume: bool,
+        /// Sync the run log to the disk every N records.
+        #[arg(long, value_name = "N", default_value_t = 256,
+              value_parser = clap::value_parser!(u32).range(1..))]
+        log_sync: u32,
+    },
+    /// Work with run logs.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
+    /// Control a nanomagnet rig from the shell, or serve an emulated one.
+    Rig {
+        #[command(subcommand)]
+        command: physrc::rig_cli::RigCommand,
     },
     /// Simulate a substrate on its own, without a readout, for validation against the
     /// reference tools.
     Simulate {
         #[command(subcommand)]
         substrate: Simulate,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LogCommand {
+    /// Write a run log's steps as .npy files: inputs.npy (T×d), states.npy (T×n, readable by
+    /// `[substrate] kind = "recorded"`), drive.npy (when drives were logged) and
+    /// metadata.json (start record, stop record or null, step count).
+    Export {
+        /// The run log.
+        log: PathBuf,
+        /// Output folder, created if missing.
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -66,6 +101,9 @@ fn main() -> ExitCode {
             out,
             seed,
             states,
+            log,
+            resume,
+            log_sync,
         } => {
             let res = (|| {
                 let mut cfg = RunConfig::from_path(&config)?;
@@ -73,12 +111,23 @@ fn main() -> ExitCode {
                     cfg.set_seed(s);
                 }
                 cfg.output.states |= states;
-                let outcome = experiment::run(&cfg)?;
+                let opts = experiment::RunOptions {
+                    log: log.map(|path| experiment::LogOptions {
+                        path,
+                        resume,
+                        sync_every: NonZeroUsize::new(log_sync as usize)
+                            .unwrap_or(NonZeroUsize::MIN),
+                    }),
+                };
+                let outcome = experiment::run_with(&cfg, &opts)?;
                 experiment::write_outcome(&outcome, &out)?;
                 Ok::<_, physrc::RunError>(outcome)
             })();
             match res {
                 Ok(outcome) => {
+                    if let Some(l) = outcome.report.log.as_ref().filter(|l| l.steps_resumed > 0) {
+                        eprintln!("resumed {} logged steps from {}", l.steps_resumed, l.path);
+                    }
                     let m: Vec<String> = outcome
                         .report
                         .metrics
@@ -98,6 +147,22 @@ fn main() -> ExitCode {
                 Err(e) => report_error(&e),
             }
         }
+        Command::Rig { command } => match physrc::rig_cli::run(command) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => report_error(&e),
+        },
+        Command::Log {
+            command: LogCommand::Export { log, out },
+        } => match physrc::runlog::export(&log, &out) {
+            Ok(x) => {
+                let end = x
+                    .stop
+                    .map_or("did not finish".to_owned(), |s| s.to_string());
+                eprintln!("{} steps (run: {end}); wrote {}", x.steps, out.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => report_error(&e),
+        },
         Command::Simulate {
             substrate: Simulate::Nanomagnet { config, out },
         } => match simulate_nanomagnet(&config, &out) {

@@ -10,7 +10,14 @@ use crate::error::RunError;
 use crate::npy;
 
 /// The substrate kinds `physrc run` knows.
-pub const KINDS: &[&str] = &["esn", "memristor", "oscillator", "nanomagnet", "recorded"];
+pub const KINDS: &[&str] = &[
+    "esn",
+    "memristor",
+    "oscillator",
+    "nanomagnet",
+    "rig",
+    "recorded",
+];
 
 fn parse<T: DeserializeOwned>(cfg: &RunConfig) -> Result<T, RunError> {
     toml::Value::Table(without_kind(&cfg.substrate))
@@ -47,6 +54,10 @@ pub fn build(
         }
         "nanomagnet" => {
             let c: physrc_nanomagnet::NanomagnetConfig = parse(cfg)?;
+            Box::new(c.build(base, input_dim).map_err(RunError::from_component)?)
+        }
+        "rig" => {
+            let c: physrc_rig::RigConfig = parse(cfg)?;
             Box::new(c.build(base, input_dim).map_err(RunError::from_component)?)
         }
         other => {

@@ -21,6 +21,16 @@ use crate::{Error, Info, InputError, check_input};
 ///   re-seeded by `reset`.
 /// - [`run`](Reservoir::run) returns exactly what repeated `step` calls would, row by row.
 ///   Implementations may override it to batch work (a rig sends a whole sequence at once).
+/// - [`replay`](Reservoir::replay) leaves the substrate in the state [`run`](Reservoir::run)
+///   on the same inputs would, and validates the whole sequence first as `run` does; it only
+///   skips handing states back. The runner resumes an interrupted run with `reset` and then
+///   `replay` of the logged inputs, because the state of a physical sample (a magnetic
+///   microstate, a filament) cannot be loaded from a file: it can only be driven back. A
+///   substrate that measures as it steps (a rig) overrides `replay` to skip the measurements.
+/// - [`last_drive`](Reservoir::last_drive), after a successful `step`, is the physical drive
+///   that step applied, in SI units (a rig: every field set point of the step as x, y pairs
+///   in tesla, after DAC quantisation). It is empty when the substrate reports no drive, and
+///   unspecified before the first step or after a failed one.
 /// - [`energy`](Reservoir::energy), when it returns a value, is the model's estimate in joules
 ///   of the energy dissipated by the substrate since the last `reset`, excluding drive and
 ///   readout electronics unless the substrate documents otherwise.
@@ -59,6 +69,30 @@ pub trait Reservoir {
     /// substrate has an energy model.
     fn energy(&self) -> Option<f64> {
         None
+    }
+
+    /// The physical drive the last [`step`](Reservoir::step) applied, in SI units, for the
+    /// run log; empty when the substrate does not report one (the default).
+    ///
+    /// A rig returns every field set point of the step as x, y pairs in tesla, as applied
+    /// after DAC quantisation, so the log holds what the sample saw rather than what was
+    /// asked for.
+    fn last_drive(&self) -> &[f64] {
+        &[]
+    }
+
+    /// Drives the substrate through `inputs` (`T × input_dim`) to restore its state,
+    /// discarding the states.
+    ///
+    /// The runner calls it after [`reset`](Reservoir::reset) to bring a substrate back to
+    /// where an interrupted run left it. The default calls [`run`](Reservoir::run); a rig
+    /// overrides it to apply the drive without measuring.
+    ///
+    /// # Errors
+    ///
+    /// As for [`run`](Reservoir::run).
+    fn replay(&mut self, inputs: ArrayView2<'_, f64>) -> Result<(), Error> {
+        self.run(inputs).map(drop)
     }
 
     /// Drives the substrate with a whole sequence (`T × input_dim`) and returns the states
@@ -153,6 +187,12 @@ impl<R: Reservoir + ?Sized> Reservoir for &mut R {
     fn energy(&self) -> Option<f64> {
         (**self).energy()
     }
+    fn last_drive(&self) -> &[f64] {
+        (**self).last_drive()
+    }
+    fn replay(&mut self, inputs: ArrayView2<'_, f64>) -> Result<(), Error> {
+        (**self).replay(inputs)
+    }
     fn run(&mut self, inputs: ArrayView2<'_, f64>) -> Result<Array2<f64>, Error> {
         (**self).run(inputs)
     }
@@ -177,7 +217,127 @@ impl<R: Reservoir + ?Sized> Reservoir for Box<R> {
     fn energy(&self) -> Option<f64> {
         (**self).energy()
     }
+    fn last_drive(&self) -> &[f64] {
+        (**self).last_drive()
+    }
+    fn replay(&mut self, inputs: ArrayView2<'_, f64>) -> Result<(), Error> {
+        (**self).replay(inputs)
+    }
     fn run(&mut self, inputs: ArrayView2<'_, f64>) -> Result<Array2<f64>, Error> {
         (**self).run(inputs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    /// A one-component integrator that reports its drive (twice the input) when asked to.
+    struct Integrator {
+        x: f64,
+        drive: Vec<f64>,
+        reports_drive: bool,
+        runs: usize,
+    }
+
+    impl Integrator {
+        fn new(reports_drive: bool) -> Self {
+            Integrator {
+                x: 0.0,
+                drive: Vec::new(),
+                reports_drive,
+                runs: 0,
+            }
+        }
+    }
+
+    impl Reservoir for Integrator {
+        fn input_dim(&self) -> usize {
+            1
+        }
+        fn state_dim(&self) -> usize {
+            1
+        }
+        fn reset(&mut self) -> Result<(), Error> {
+            self.x = 0.0;
+            Ok(())
+        }
+        fn step(&mut self, input: &[f64], state_out: &mut [f64]) -> Result<(), Error> {
+            check_input(input, 1)?;
+            self.x = 0.5 * self.x + input[0];
+            self.drive = vec![2.0 * input[0]];
+            state_out[0] = self.x;
+            Ok(())
+        }
+        fn info(&self) -> Info {
+            Info::new("integrator")
+        }
+        fn last_drive(&self) -> &[f64] {
+            if self.reports_drive { &self.drive } else { &[] }
+        }
+        fn run(&mut self, inputs: ArrayView2<'_, f64>) -> Result<Array2<f64>, Error> {
+            self.runs += 1;
+            validate_sequence(inputs, 1)?;
+            let mut out = Array2::zeros((inputs.nrows(), 1));
+            for (t, u) in inputs.column(0).iter().enumerate() {
+                self.step(&[*u], &mut out.row_mut(t).as_slice_mut().unwrap()[..])?;
+            }
+            Ok(out)
+        }
+    }
+
+    #[test]
+    fn replay_by_default_runs_and_leaves_the_state_run_would() {
+        let u = array![[0.5], [-0.25], [1.0]];
+        let mut a = Integrator::new(false);
+        a.replay(u.view()).unwrap();
+        assert_eq!(a.runs, 1, "the default replay goes through run");
+        let mut b = Integrator::new(false);
+        b.run(u.view()).unwrap();
+        assert_eq!(a.x.to_bits(), b.x.to_bits());
+    }
+
+    #[test]
+    fn replay_rejects_a_bad_row_before_driving() {
+        let mut a = Integrator::new(false);
+        let e = a.replay(array![[0.5], [f64::NAN]].view()).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("row 1"), "{e}");
+        assert_eq!(a.x, 0.0);
+    }
+
+    #[test]
+    fn last_drive_is_empty_by_default_and_forwarded_through_box_and_mut() {
+        struct Silent(Integrator);
+        impl Reservoir for Silent {
+            fn input_dim(&self) -> usize {
+                1
+            }
+            fn state_dim(&self) -> usize {
+                1
+            }
+            fn reset(&mut self) -> Result<(), Error> {
+                self.0.reset()
+            }
+            fn step(&mut self, input: &[f64], state_out: &mut [f64]) -> Result<(), Error> {
+                self.0.step(input, state_out)
+            }
+            fn info(&self) -> Info {
+                self.0.info()
+            }
+        }
+        let mut s = Silent(Integrator::new(true));
+        s.step(&[0.5], &mut [0.0]).unwrap();
+        assert!(s.last_drive().is_empty());
+
+        let mut boxed: Box<dyn Reservoir> = Box::new(Integrator::new(true));
+        boxed.step(&[0.25], &mut [0.0]).unwrap();
+        assert_eq!(boxed.last_drive(), &[0.5]);
+        let mut r = Integrator::new(true);
+        let mut by_ref = &mut r;
+        <&mut Integrator as Reservoir>::replay(&mut by_ref, array![[0.5]].view()).unwrap();
+        assert_eq!(<&mut Integrator as Reservoir>::last_drive(&by_ref), &[1.0]);
+        assert_eq!(r.runs, 1, "&mut R forwards replay to the overridden run");
     }
 }

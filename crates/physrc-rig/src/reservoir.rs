@@ -304,16 +304,14 @@ impl Reservoir for RigReservoir {
         validate_sequence(inputs, self.input_dim())?;
         let flat: Vec<f64> = inputs.iter().copied().collect();
         let steps = self.steps_of(&flat, false)?;
-        loop {
-            match self.rig.run_steps(&steps, self.drive.settle_us, |_, _| {}) {
-                Ok(()) => break,
-                Err(RigError::DeviceReset { .. }) => {
-                    // The replay is the history now; recovering replays it whole.
-                    self.history.extend_from_slice(&flat);
-                    return self.recover();
-                }
-                Err(e) => return Err(e.into()),
+        match self.rig.run_steps(&steps, self.drive.settle_us, |_, _| {}) {
+            Ok(()) => {}
+            Err(RigError::DeviceReset { .. }) => {
+                // The replay is the history now; recovering replays it whole.
+                self.history.extend_from_slice(&flat);
+                return self.recover();
             }
+            Err(e) => return Err(e.into()),
         }
         self.history.extend_from_slice(&flat);
         Ok(())

@@ -148,7 +148,7 @@ impl Hardware {
         let s = |v: &str| HString::<24>::try_from(v).unwrap_or_default();
         let channels = u16::try_from(channels)
             .ok()
-            .filter(|&k| k >= 1 && k <= physrc_rig_firmware::MAX_CHANNELS)
+            .filter(|k| (1..=physrc_rig_firmware::MAX_CHANNELS).contains(k))
             .ok_or_else(|| {
                 RigError::param(
                     "readout",
@@ -450,11 +450,7 @@ impl Emulator {
             let virt = world.borrow().virtual_ns() / 1_000_000;
             (start.elapsed().as_millis() as u64).wrapping_add(virt) as u32
         };
-        loop {
-            let n = match port.read_some(&mut buf) {
-                Ok(n) => n,
-                Err(_) => break,
-            };
+        while let Ok(n) = port.read_some(&mut buf) {
             rx_pending.extend_from_slice(&buf[..n]);
             faults_in.frames(&mut rx_pending, &mut rx);
             ready.clear();
