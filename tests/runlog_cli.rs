@@ -38,8 +38,9 @@ fn read(p: &Path) -> Vec<u8> {
     std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-/// A small ESN on NARMA10 over 100,100 steps: each step is cheap, so the run lasts long
-/// enough (a few tenths of a second, mostly writing the log) to be killed part way.
+/// A small ESN on NARMA10 over 100,100 steps: each step is cheap, but there are enough of
+/// them for the run to last a few tenths of a second (mostly writing the log), plenty of
+/// time to kill it part way.
 const LONG: &str = r#"
 [substrate]
 kind = "esn"
@@ -76,6 +77,8 @@ fn a_run_killed_mid_way_resumes_to_the_bits_of_an_uninterrupted_run() {
         &"--log",
         &full_log,
         &"--states",
+        &"--log-sync",
+        &"1000000",
     ]));
 
     let (part, part_log) = (d.join("part"), d.join("part.log"));
@@ -83,7 +86,9 @@ fn a_run_killed_mid_way_resumes_to_the_bits_of_an_uninterrupted_run() {
     for (flag, value) in [("--out", part.as_os_str()), ("--log", part_log.as_os_str())] {
         command.extend([flag.into(), value.to_owned()]);
     }
-    command.extend(["--states", "--log-sync", "64"].map(Into::into));
+    // A kill loses nothing the kernel has, so the test needs no disk syncs, which would only
+    // make it slower.
+    command.extend(["--states", "--log-sync", "1000000"].map(Into::into));
     let mut child = physrc()
         .args(&command)
         .stdout(Stdio::null())
@@ -110,6 +115,7 @@ fn a_run_killed_mid_way_resumes_to_the_bits_of_an_uninterrupted_run() {
     child.kill().unwrap(); // SIGKILL on unix: no stop record, no report
     child.wait().unwrap();
     let killed = runlog::read(&part_log).unwrap();
+    eprintln!("killed after {} of 100,100 steps", killed.steps.len());
     assert!(!killed.stopped, "a killed run leaves no stop record");
     assert!(
         (101..100_100).contains(&killed.steps.len()),
