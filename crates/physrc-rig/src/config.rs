@@ -112,8 +112,8 @@ fn default_batch() -> usize {
     64
 }
 
-/// The encoder keys a sample table must not set: the rig's table owns them.
-const ENCODER_KEYS: &[&str] = &[
+/// The encoder keys: the rig's table owns them, a sample table must not set them.
+pub const ENCODER_KEYS: &[&str] = &[
     "encoder",
     "h_min",
     "h_max",
