@@ -13,6 +13,9 @@ use serde::Deserialize;
 
 use crate::error::RunError;
 
+/// The `[task]` kind measured from separate streams rather than one split sequence.
+pub(crate) const KERNEL_RANK: &str = "kernel-rank";
+
 /// A parsed run configuration with the folder relative paths resolve against.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
@@ -20,7 +23,8 @@ pub struct RunConfig {
     pub substrate: toml::Table,
     /// Where the input sequence and targets come from.
     pub source: DataSource,
-    /// Washout / train / test lengths.
+    /// Washout / train / test lengths (all 0 for `[task] kind = "kernel-rank"`, which has no
+    /// `[split]`).
     pub split: Split,
     /// The readout to train.
     pub readout: ReadoutConfig,
@@ -218,7 +222,7 @@ struct RawConfig {
     substrate: toml::Table,
     task: Option<toml::Table>,
     data: Option<DataFiles>,
-    split: Split,
+    split: Option<Split>,
     readout: Option<ReadoutConfig>,
     #[serde(default)]
     output: OutputConfig,
@@ -275,16 +279,43 @@ impl RunConfig {
             standardize: false,
             solver: RidgeSolver::Cholesky,
         }));
-        if raw.split.train == 0 {
-            return Err(RunError::config(origin, "[split] train must be at least 1"));
-        }
-        if raw.split.test == 0 {
-            return Err(RunError::config(origin, "[split] test must be at least 1"));
-        }
+        // Kernel quality and generalisation rank drive separate streams from reset, so they
+        // have no washout / train / test sequence to split.
+        let streams_task = matches!(&source, DataSource::Task(t)
+            if t.get("kind").and_then(toml::Value::as_str) == Some(KERNEL_RANK));
+        let split = match (raw.split, streams_task) {
+            (Some(_), true) => {
+                return Err(RunError::config(
+                    origin,
+                    "[split] does not apply to [task] kind = \"kernel-rank\", which drives \
+                     separate streams from reset (set their length with [task] steps)",
+                ));
+            }
+            (None, true) => Split {
+                washout: 0,
+                train: 0,
+                test: 0,
+            },
+            (None, false) => {
+                return Err(RunError::config(
+                    origin,
+                    "missing the [split] section (washout, train, test)",
+                ));
+            }
+            (Some(split), false) => {
+                if split.train == 0 {
+                    return Err(RunError::config(origin, "[split] train must be at least 1"));
+                }
+                if split.test == 0 {
+                    return Err(RunError::config(origin, "[split] test must be at least 1"));
+                }
+                split
+            }
+        };
         let cfg = RunConfig {
             substrate: raw.substrate,
             source,
-            split: raw.split,
+            split,
             readout,
             output: raw.output,
             base_dir: base_dir.to_path_buf(),

@@ -31,7 +31,7 @@ use serde::Serialize;
 use crate::config::{DataSource, Features, ReadoutConfig, RunConfig, Split};
 use crate::error::RunError;
 use crate::runlog::{self, LogWriter, LoggedStates, StartRecord, Status, StopRecord};
-use crate::{npy, readout_driver, substrate};
+use crate::{measures, npy, readout_driver, substrate};
 
 /// Rows driven through the substrate per chunk.
 const CHUNK: usize = 1024;
@@ -86,9 +86,28 @@ pub struct Report {
     pub energy: Option<EnergyReport>,
     /// How inputs were scaled into `[-1, 1]`.
     pub normalization: Option<NormalizationReport>,
+    /// Per-delay memory capacity or per-degree information processing capacity, for those
+    /// tasks.
+    pub capacity: Option<CapacityReport>,
     /// The run log, when the run kept one.
     pub log: Option<LogReport>,
 }
+
+/// The curves behind the capacity metrics, in `report.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CapacityReport {
+    /// The ridge penalty of the capacity readouts (chosen by cross-validation for
+    /// `ridge-cv`).
+    pub alpha: f64,
+    /// `memory_per_delay[k]` is the memory capacity for delay `k` (`memory-capacity` task).
+    pub memory_per_delay: Option<Vec<f64>>,
+    /// `ipc_by_degree[d]` sums the capacities of total degree `d` (`ipc` task).
+    pub ipc_by_degree: Option<Vec<f64>>,
+}
+
+/// What every energy figure in a report is, and is not.
+pub(crate) const ENERGY_NOTE: &str =
+    "model estimate of the substrate's own dissipation; excludes drive and readout electronics";
 
 /// The run log of a run, in `report.json`.
 #[derive(Debug, Clone, Serialize)]
@@ -252,6 +271,23 @@ fn run_inner(
     given: Option<Box<dyn Reservoir + Send>>,
 ) -> Result<Outcome, RunError> {
     let t_start = Instant::now();
+    if let Some(spec) = kernel_rank_spec(cfg)? {
+        if opts.log.is_some() {
+            return Err(RunError::config(
+                &cfg.origin,
+                "a run log records one continuous run; [task] kind = \"kernel-rank\" resets \
+                 the substrate for every stream, so it cannot be logged",
+            ));
+        }
+        if cfg.substrate_kind()? == "recorded" {
+            return Err(RunError::config(
+                &cfg.origin,
+                "[task] kind = \"kernel-rank\" drives the substrate from reset; recorded \
+                 states cannot be driven",
+            ));
+        }
+        return measures::kernel_rank(cfg, &spec, given, t_start);
+    }
     let split = cfg.split;
     let total = split.total();
     let kind = cfg.substrate_kind()?.to_owned();
@@ -425,10 +461,10 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
         remaining -= n;
     }
 
-    // The memory-capacity task is scored from the states themselves (one readout per delay),
-    // so its post-washout states are kept.
-    let memory_task = data.name == "memory-capacity";
-    driver.mc_states = memory_task.then(Vec::new);
+    // The capacity tasks are scored from the states themselves (one readout per delayed
+    // target), so their post-washout states are kept.
+    let capacity_task = matches!(data.name.as_str(), "memory-capacity" | "ipc");
+    driver.mc_states = capacity_task.then(Vec::new);
 
     // Training. The readout accumulates on a second thread while the substrate produces the
     // next chunk, so a run costs about the larger of the two rather than their sum. Chunks
@@ -501,24 +537,47 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
     readout_secs += t1.elapsed().as_secs_f64();
     let train_metrics = fitted.train_metrics().clone();
     let mut metrics = metrics;
-    if memory_task {
+    let mut capacity = None;
+    if capacity_task {
         let mc_states = driver.mc_states.take().unwrap_or_default();
         let views: Vec<ArrayView2<'_, f64>> = mc_states.iter().map(|a| a.view()).collect();
         let x = ndarray::concatenate(Axis(0), &views).map_err(|e| RunError::Data(e.to_string()))?;
         let u = inputs.slice(s![split.washout..total, 0]);
-        let mc = memory_capacity_of(x.view(), u, &cfg.readout, split)?;
-        metrics.insert("memory_capacity".to_owned(), mc.sum_from(1));
-        metrics.insert("memory_capacity_with_delay_0".to_owned(), mc.total);
-        metrics.insert(
-            "memory_capacity_max_delay".to_owned(),
-            (mc.per_delay.len() - 1) as f64,
-        );
+        let (m, c) = match ipc_spec(cfg)? {
+            Some(spec) => measures::information_processing_capacity(
+                x.view(),
+                u,
+                &spec,
+                &cfg.readout,
+                fitted.alpha_chosen(),
+                split,
+            )?,
+            None => {
+                measures::memory_capacity(x.view(), u, &cfg.readout, fitted.alpha_chosen(), split)?
+            }
+        };
+        metrics.extend(m);
+        capacity = Some(c);
+    }
+    if data.name == "channel-equalization" {
+        if let (Series::Values(p), Series::Values(y)) = (&predictions, &test_targets) {
+            // With the symbol itself as the target (Jaeger & Haas 2004), the readout's output
+            // is rounded to the nearest symbol and scored by the symbol error rate.
+            if p.ncols() == 1 {
+                let ser = physrc_readout::metrics::symbol_error_rate(
+                    &p.column(0).to_vec(),
+                    &y.column(0).to_vec(),
+                )
+                .map_err(RunError::from_component)?;
+                metrics.insert("symbol_error_rate".to_owned(), ser);
+            }
+        }
     }
 
     let energy = driver.energy().map(|j| EnergyReport {
         joules: j,
         joules_per_step: j / total as f64,
-        note: "model estimate of the substrate's own dissipation; excludes drive and readout electronics",
+        note: ENERGY_NOTE,
     });
     let report = Report {
         physrc_version: env!("CARGO_PKG_VERSION"),
@@ -547,6 +606,7 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
         },
         energy,
         normalization,
+        capacity,
         log: log_report,
     };
     Ok(Outcome {
@@ -786,32 +846,34 @@ impl Driver<'_> {
     }
 }
 
-/// Memory capacity (Jaeger 2001) of the post-washout states: delays up to twice the state
-/// dimension (capped so that the training part keeps at least four rows per delay), readouts
-/// trained on the `train` rows and scored on the `test` rows, with the ridge penalty of the
-/// configured readout.
-fn memory_capacity_of(
-    x: ArrayView2<'_, f64>,
-    u: ndarray::ArrayView1<'_, f64>,
-    readout: &ReadoutConfig,
-    split: Split,
-) -> Result<physrc_readout::MemoryCapacity, RunError> {
-    let alpha = match readout {
-        ReadoutConfig::Ridge(r) => r.alpha,
-        ReadoutConfig::Classifier(c) => c.alpha,
-        ReadoutConfig::RidgeCv(_) | ReadoutConfig::Rls(_) => 1e-8,
-    };
-    let max_delay = (2 * x.ncols()).min(split.train / 4).max(1);
-    let used = x.nrows() - max_delay;
-    let train_rows = split.train.saturating_sub(max_delay);
-    let opts = physrc_readout::CapacityOptions {
-        max_delay,
-        washout: 0,
-        train_fraction: train_rows as f64 / used as f64,
-        alpha,
-        ..physrc_readout::CapacityOptions::default()
-    };
-    physrc_readout::memory_capacity(x, u, &opts).map_err(RunError::from_component)
+/// The `[task]` table as a [`KernelRank`](physrc_tasks::KernelRank), when it is one.
+fn kernel_rank_spec(cfg: &RunConfig) -> Result<Option<physrc_tasks::KernelRank>, RunError> {
+    match task_spec(cfg)? {
+        Some(physrc_tasks::TaskSpec::KernelRank(k)) => Ok(Some(k)),
+        _ => Ok(None),
+    }
+}
+
+/// The `[task]` table as an information-processing-capacity task, when it is one.
+fn ipc_spec(
+    cfg: &RunConfig,
+) -> Result<Option<physrc_tasks::InformationProcessingCapacity>, RunError> {
+    match task_spec(cfg)? {
+        Some(physrc_tasks::TaskSpec::Ipc(k)) => Ok(Some(k)),
+        _ => Ok(None),
+    }
+}
+
+fn task_spec(cfg: &RunConfig) -> Result<Option<physrc_tasks::TaskSpec>, RunError> {
+    match &cfg.source {
+        DataSource::Task(table) => toml::Value::Table(table.clone())
+            .try_into()
+            .map(Some)
+            .map_err(|e: toml::de::Error| {
+                RunError::config(&cfg.origin, format!("[task]: {}", e.message()))
+            }),
+        DataSource::Files(_) => Ok(None),
+    }
 }
 
 fn readout_features(r: &ReadoutConfig) -> Features {

@@ -19,6 +19,7 @@
 pub mod config;
 mod error;
 pub mod experiment;
+mod measures;
 pub mod npy;
 mod readout_driver;
 pub mod rig_cli;

@@ -12,7 +12,7 @@ use crate::config::{ReadoutConfig, RidgeCvSettings, RidgeSolver};
 use crate::error::RunError;
 use crate::experiment::Series;
 
-fn comp<E>(e: E) -> RunError
+pub(crate) fn comp<E>(e: E) -> RunError
 where
     E: physrc_core::HasErrorKind + std::error::Error + Send + Sync + 'static,
 {
@@ -72,11 +72,11 @@ impl<'t> Trainer<'t> {
                     "[readout] kind = \"classifier\" needs class labels as targets; this data has real-valued targets".into(),
                 ));
             }
-            ReadoutConfig::Ridge(_) | ReadoutConfig::RidgeCv(_) | ReadoutConfig::Rls(_)
-                if classes =>
-            {
+            // Cross-validated ridge on class labels fits the one-hot indicators, as the
+            // classifier does, with the penalty chosen by cross-validation.
+            ReadoutConfig::Ridge(_) | ReadoutConfig::Rls(_) if classes => {
                 return Err(RunError::Data(
-                    "the targets are class labels; use [readout] kind = \"classifier\"".into(),
+                    "the targets are class labels; use [readout] kind = \"classifier\" or \"ridge-cv\"".into(),
                 ));
             }
             _ => {}
@@ -215,6 +215,23 @@ fn fit_held(
                 Model::Ridge { scaler, ridge },
                 None,
                 regression_metrics(pred.view(), y)?,
+            ))
+        }
+        ReadoutConfig::RidgeCv(s) if matches!(targets, Targets::Classes { .. }) => {
+            let (scaler, x) = standardize(x, s.standardize)?;
+            let l = labels(targets, rows);
+            let onehot = ro::RidgeClassifier::new(0.0, n_classes(targets))
+                .map_err(comp)?
+                .one_hot(l.as_slice().expect("contiguous"))
+                .map_err(comp)?;
+            let cv = ridge_cv(s)?.fit(x.view(), onehot.view()).map_err(comp)?;
+            let alpha = cv.alpha();
+            let clf = ro::FittedRidgeClassifier::from_ridge(cv.into_ridge()).map_err(comp)?;
+            let pred = clf.predict(x.view()).map_err(comp)?;
+            Ok((
+                Model::Classifier { scaler, clf },
+                Some(alpha),
+                class_metrics(&pred, &l)?,
             ))
         }
         ReadoutConfig::RidgeCv(s) => {

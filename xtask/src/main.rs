@@ -3,8 +3,10 @@
 
 mod compare;
 mod peers;
+mod report;
+mod root;
+mod sweep;
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -18,32 +20,24 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Task {
-    /// Run configs over several seeds and tabulate their test metrics side by side.
-    Compare {
-        /// Run configs; default: every `configs/*.toml`.
-        configs: Vec<PathBuf>,
-        /// Number of seeds (0..N) per config.
-        #[arg(long, default_value_t = 1)]
-        seeds: u64,
-        /// Where to write compare.json and compare.csv.
-        #[arg(long, default_value = "target/compare")]
-        out: PathBuf,
-    },
-    /// Run the side-by-side peer scripts (reservoirpy, numpy) in a Python venv under target/.
-    Peers {
-        /// Which comparisons: narma10, ridge (default: both).
-        which: Vec<String>,
-    },
+    /// The substrate × task matrix of compare.toml: every substrate on every task with the
+    /// same readout, budget and seeds; writes results.json, results.csv and index.html.
+    Compare(compare::Args),
+    /// Run a parameter grid over dotted config keys, appending each finished point at once.
+    Sweep(sweep::SweepArgs),
+    /// Join the results of sweep shards into the table an unsharded sweep writes.
+    Merge(sweep::MergeArgs),
+    /// Run the side-by-side peer comparisons (reservoirpy, numpy, flatspin, a sparse-kernel
+    /// floor) in a Python venv under target/.
+    Peers(peers::Args),
 }
 
 fn main() -> ExitCode {
     let res = match Cli::parse().task {
-        Task::Compare {
-            configs,
-            seeds,
-            out,
-        } => compare::run(configs, seeds, &out),
-        Task::Peers { which } => peers::run(&which),
+        Task::Compare(args) => compare::run(&args),
+        Task::Sweep(args) => sweep::run(&args),
+        Task::Merge(args) => sweep::merge(&args),
+        Task::Peers(args) => peers::run(&args),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,

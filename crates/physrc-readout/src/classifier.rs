@@ -187,6 +187,22 @@ impl RidgeClassifier {
         self.fit(pooled.view(), labels)
     }
 
+    /// The one-hot targets [`RidgeClassifier::fit`] regresses on (`1` for the true class, `0`
+    /// elsewhere), one row per label: for fitting the indicators with another ridge, such as
+    /// [`crate::RidgeCv`], and wrapping the result with [`FittedRidgeClassifier::from_ridge`].
+    ///
+    /// # Errors
+    ///
+    /// [`ReadoutError::LabelOutOfRange`] for a label `>= n_classes`.
+    pub fn one_hot(&self, labels: &[usize]) -> Result<Array2<f64>, ReadoutError> {
+        self.check_labels(labels)?;
+        let mut y = Array2::zeros((labels.len(), self.n_classes));
+        for (i, &l) in labels.iter().enumerate() {
+            y[[i, l]] = 1.0;
+        }
+        Ok(y)
+    }
+
     fn check_labels(&self, labels: &[usize]) -> Result<(), ReadoutError> {
         match labels.iter().position(|&l| l >= self.n_classes) {
             None => Ok(()),
@@ -200,6 +216,26 @@ impl RidgeClassifier {
 }
 
 impl FittedRidgeClassifier {
+    /// A classifier from a ridge fitted to one-hot class indicators (one output per class,
+    /// as [`RidgeClassifier::one_hot`] builds them): it predicts the output with the largest
+    /// score. This is how a penalty chosen by cross-validation becomes a classifier.
+    ///
+    /// # Errors
+    ///
+    /// [`ReadoutError::InvalidParameter`] if the ridge has fewer than 2 outputs.
+    pub fn from_ridge(ridge: FittedRidge) -> Result<FittedRidgeClassifier, ReadoutError> {
+        if ridge.n_outputs() < 2 {
+            return Err(ReadoutError::param(
+                "ridge",
+                format!(
+                    "a classifier needs one output per class and at least 2 classes, got {}",
+                    ridge.n_outputs()
+                ),
+            ));
+        }
+        Ok(FittedRidgeClassifier { ridge })
+    }
+
     /// Number of classes.
     pub fn n_classes(&self) -> usize {
         self.ridge.n_outputs()

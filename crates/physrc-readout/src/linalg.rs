@@ -788,6 +788,45 @@ pub(crate) fn pack_fit(
     (weights, intercept)
 }
 
+/// Singular values of `a`, largest first, computed on the calling thread (faer's parallel SVD
+/// changes the last bits with the thread count; see [`solve_ridge_svd`]).
+///
+/// # Errors
+///
+/// [`ReadoutError::Diverged`] if the decomposition does not converge.
+pub(crate) fn singular_values(a: ArrayView2<'_, f64>) -> Result<Vec<f64>, ReadoutError> {
+    use faer::linalg::svd::{ComputeSvdVectors, svd, svd_scratch};
+    let (t, n) = a.dim();
+    let mut m = Mat::<f64>::zeros(t, n);
+    for ((i, j), v) in a.indexed_iter() {
+        m[(i, j)] = *v;
+    }
+    let k = t.min(n);
+    let mut s = faer::diag::Diag::<f64>::zeros(k);
+    let par = Par::Seq;
+    let mut mem = MemBuffer::new(svd_scratch::<f64>(
+        t,
+        n,
+        ComputeSvdVectors::No,
+        ComputeSvdVectors::No,
+        par,
+        Default::default(),
+    ));
+    svd(
+        m.as_ref(),
+        s.as_mut(),
+        None,
+        None,
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    )
+    .map_err(|_| ReadoutError::Diverged("the svd of the state matrix did not converge".into()))?;
+    let mut sv: Vec<f64> = (0..k).map(|i| s[i]).collect();
+    sv.sort_by(|x, y| y.total_cmp(x));
+    Ok(sv)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

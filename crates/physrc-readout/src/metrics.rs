@@ -224,3 +224,165 @@ pub fn symbol_error_rate(pred: &[f64], truth: &[f64]) -> Result<f64, ReadoutErro
         .count();
     Ok(errors as f64 / pred.len() as f64)
 }
+
+/// Default relative tolerance of [`kernel_quality`] and [`generalisation_rank`]: directions
+/// whose spread is below 1 % of the largest spread the substrate shows for independent
+/// inputs do not count. A readout trained on a physical device cannot use a direction a
+/// hundredth the size of the main one once detector noise and drift are present, and the
+/// exact numerical rank (numpy's `matrix_rank`) would call almost any continuous state
+/// matrix full rank.
+pub const RANK_TOLERANCE: f64 = 0.01;
+
+/// Singular values of `states` (one row per input stream) after subtracting the mean row,
+/// largest first. The mean is removed because every readout here fits an unpenalised
+/// intercept: a state offset common to all streams separates nothing.
+///
+/// # Errors
+///
+/// [`ReadoutError::TooFewSamples`] for a matrix without rows or columns,
+/// [`ReadoutError::NonFinite`] for NaN or infinite states,
+/// [`ReadoutError::Diverged`] if the singular value decomposition fails.
+pub fn state_spread(states: ArrayView2<'_, f64>) -> Result<Vec<f64>, ReadoutError> {
+    if states.is_empty() {
+        return Err(ReadoutError::TooFewSamples {
+            what: "a state-matrix rank",
+            needed: 1,
+            got: 0,
+        });
+    }
+    check_finite("states", states)?;
+    let mean = states
+        .mean_axis(ndarray::Axis(0))
+        .expect("at least one row");
+    let centred = &states - &mean;
+    crate::linalg::singular_values(centred.view())
+}
+
+fn check_tolerance(tolerance: f64) -> Result<(), ReadoutError> {
+    if (0.0..1.0).contains(&tolerance) {
+        Ok(())
+    } else {
+        Err(ReadoutError::param(
+            "tolerance",
+            format!("must be in [0, 1), got {tolerance}"),
+        ))
+    }
+}
+
+/// Kernel quality (Legenstein & Maass, "Edge of chaos and prediction of computational
+/// performance for neural circuit models", Neural Networks 20, 323 (2007)): the rank of the
+/// states reached by `m` independent random input streams, one row per stream, counting the
+/// directions of [`state_spread`] above `tolerance` times the largest. It counts how many
+/// different input histories the substrate can tell apart linearly: at most
+/// `min(m − 1, state dimension)` (the mean is removed), and higher is better.
+///
+/// # Errors
+///
+/// As [`state_spread`]; [`ReadoutError::InvalidParameter`] unless `0 <= tolerance < 1`.
+pub fn kernel_quality(states: ArrayView2<'_, f64>, tolerance: f64) -> Result<usize, ReadoutError> {
+    check_tolerance(tolerance)?;
+    let s = state_spread(states)?;
+    let largest = s.first().copied().unwrap_or(0.0);
+    Ok(s.iter()
+        .filter(|&&v| v > 0.0 && v > tolerance * largest)
+        .count())
+}
+
+/// Generalisation rank (Legenstein & Maass 2007): the rank of the states reached by `m` input
+/// streams that differ only in their distant past, one row per stream. The threshold is
+/// `tolerance` times the largest spread of `reference`, the kernel-quality states of the same
+/// substrate: a difference counts when it is a visible fraction of what fully different
+/// inputs produce, so a substrate whose streams have converged scores about 0 however small
+/// the remaining differences. A substrate that keeps the distant past separates inputs a
+/// readout should treat alike, so lower is better; with [`kernel_quality`] it brackets the
+/// useful regime (high kernel quality, low generalisation rank).
+///
+/// # Errors
+///
+/// As [`kernel_quality`], for either matrix; [`ReadoutError::ShapeMismatch`] if the two have
+/// different numbers of columns.
+pub fn generalisation_rank(
+    states: ArrayView2<'_, f64>,
+    reference: ArrayView2<'_, f64>,
+    tolerance: f64,
+) -> Result<usize, ReadoutError> {
+    check_tolerance(tolerance)?;
+    if states.ncols() != reference.ncols() {
+        return Err(ReadoutError::shape(
+            "states",
+            states.shape(),
+            "reference",
+            reference.shape(),
+            "both matrices hold states of the same substrate",
+        ));
+    }
+    let scale = state_spread(reference)?.first().copied().unwrap_or(0.0);
+    let s = state_spread(states)?;
+    Ok(s.iter()
+        .filter(|&&v| v > 0.0 && v > tolerance * scale)
+        .count())
+}
+
+#[cfg(test)]
+mod rank_tests {
+    use ndarray::{Array2, array};
+
+    use super::*;
+
+    #[test]
+    fn kernel_quality_counts_directions_around_the_mean() {
+        // Four rows: the mean plus three independent directions.
+        let x = array![
+            [1.0, 0.0, 0.0, 5.0],
+            [0.0, 1.0, 0.0, 5.0],
+            [0.0, 0.0, 1.0, 5.0],
+            [0.0, 0.0, 0.0, 5.0]
+        ];
+        assert_eq!(kernel_quality(x.view(), 1e-9).unwrap(), 3);
+        // A common offset alone separates nothing.
+        let same = Array2::from_elem((5, 3), 2.0);
+        assert_eq!(kernel_quality(same.view(), 0.01).unwrap(), 0);
+    }
+
+    #[test]
+    fn generalisation_rank_is_measured_against_the_kernel_spread() {
+        let reference = array![[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]];
+        // Streams that differ by 0.1 % of the reference spread: nothing at a 1 % tolerance,
+        // one direction at the exact rank.
+        let converged = array![[0.3, 0.2], [0.301, 0.2], [0.3, 0.2]];
+        assert_eq!(
+            generalisation_rank(converged.view(), reference.view(), 0.01).unwrap(),
+            0
+        );
+        assert_eq!(
+            generalisation_rank(converged.view(), reference.view(), 1e-12).unwrap(),
+            1
+        );
+        let wide = array![[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]];
+        assert_eq!(
+            generalisation_rank(wide.view(), reference.view(), 0.01).unwrap(),
+            2
+        );
+    }
+
+    #[test]
+    fn bad_input_is_a_typed_error() {
+        let x = array![[1.0, f64::NAN]];
+        assert!(matches!(
+            kernel_quality(x.view(), 0.01),
+            Err(ReadoutError::NonFinite { .. })
+        ));
+        assert!(matches!(
+            kernel_quality(array![[1.0]].view(), 1.0),
+            Err(ReadoutError::InvalidParameter { .. })
+        ));
+        assert!(matches!(
+            kernel_quality(Array2::<f64>::zeros((0, 3)).view(), 0.01),
+            Err(ReadoutError::TooFewSamples { .. })
+        ));
+        assert!(matches!(
+            generalisation_rank(array![[1.0]].view(), array![[1.0, 2.0]].view(), 0.01),
+            Err(ReadoutError::ShapeMismatch { .. })
+        ));
+    }
+}

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    ChannelEqualization, Dataset, Henon, HenonZhong, MackeyGlass, MemoryCapacity, Narma,
-    SignalTransform, SineSquare, TaskError,
+    ChannelEqualization, Dataset, Henon, HenonZhong, InformationProcessingCapacity, KernelRank,
+    MackeyGlass, MemoryCapacity, Narma, SignalTransform, SineSquare, TaskError,
 };
 
 /// NARMA10: [`Narma`] with the order fixed at 10.
@@ -67,6 +67,8 @@ impl From<&Narma10> for Narma {
 /// | `sine-square` | [`SineSquare`] |
 /// | `channel-equalization` | [`ChannelEqualization`] |
 /// | `memory-capacity` | [`MemoryCapacity`] |
+/// | `ipc` | [`InformationProcessingCapacity`] |
+/// | `kernel-rank` | [`KernelRank`] (separate streams from reset; not one sequence) |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum TaskSpec {
@@ -86,8 +88,12 @@ pub enum TaskSpec {
     SineSquare(SineSquare),
     /// Nonlinear channel equalisation.
     ChannelEqualization(ChannelEqualization),
-    /// Memory capacity / IPC input stream.
+    /// Memory capacity input stream.
     MemoryCapacity(MemoryCapacity),
+    /// Information processing capacity input stream.
+    Ipc(InformationProcessingCapacity),
+    /// Kernel quality and generalisation rank.
+    KernelRank(KernelRank),
 }
 
 impl TaskSpec {
@@ -103,6 +109,8 @@ impl TaskSpec {
             TaskSpec::SineSquare(_) => "sine-square",
             TaskSpec::ChannelEqualization(_) => "channel-equalization",
             TaskSpec::MemoryCapacity(_) => "memory-capacity",
+            TaskSpec::Ipc(_) => "ipc",
+            TaskSpec::KernelRank(_) => "kernel-rank",
         }
     }
 
@@ -123,6 +131,8 @@ impl TaskSpec {
             TaskSpec::SineSquare(c) => c.validate(),
             TaskSpec::ChannelEqualization(c) => c.validate(),
             TaskSpec::MemoryCapacity(_) => Ok(()),
+            TaskSpec::Ipc(c) => c.validate(),
+            TaskSpec::KernelRank(c) => c.validate(),
         }
     }
 
@@ -143,6 +153,8 @@ impl TaskSpec {
             TaskSpec::SineSquare(c) => c.generate(length),
             TaskSpec::ChannelEqualization(c) => c.generate(length),
             TaskSpec::MemoryCapacity(c) => c.generate(length),
+            TaskSpec::Ipc(c) => c.generate(length),
+            TaskSpec::KernelRank(c) => c.generate(length),
         }
     }
 }
