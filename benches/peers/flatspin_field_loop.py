@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Side by side: flatspin 2.6 (OpenCL, e.g. pocl on the CPU) vs physrc-nanomagnet on the
-field loop of the physics brief (issue 3, acceptance 3).
+"""Side by side: flatspin 2.6 (OpenCL, e.g. pocl on the CPU) vs physrc-nanomagnet on a
+field loop.
 
-Protocol (shared/briefs/nanomagnet.md, "Peer timings"): SquareSpinIceClosed of side --size
+Protocol (the field-loop set-up of Jensen et al. 2020): SquareSpinIceClosed of side --size
 (default 100: 20,200 magnets), alpha 0.001, hc 0.2, disorder 0.05, flip_mode 'max', field ramp
 -0.1 -> 0.1 -> -0.1 T at 45 degrees in 200 steps, one relax() per step, polarized start.
 
@@ -10,11 +10,12 @@ Both tools get the *same* inputs: flatspin draws the thresholds (random_seed 1),
 writes them and the field sequence to .npy files and the physrc example reads them
 (`--thresholds`, `--h-ext`), so the final states must agree spin for spin.
 
-flatspin (GPL-3) is only run here, never copied. Setup:
+flatspin (GPL-3) is only run here, never copied. `cargo xtask peers flatspin` does the
+set-up below (except the OpenCL platform) and saves the result with a description of the
+machine; by hand:
   apt-get install pocl-opencl-icd          # an OpenCL platform on the CPU
-  python3 -m venv venv && venv/bin/pip install flatspin==2.6
-  CARGO_TARGET_DIR=target cargo build --release -p physrc-nanomagnet --example brief_loop
-  venv/bin/python benches/peers/flatspin_field_loop.py [--size 100] \
+  cargo build --release -p physrc-nanomagnet --example brief_loop
+  target/peers-venv/bin/python benches/peers/flatspin_field_loop.py [--size 100] \
       [--engine target/release/examples/brief_loop] [--json out.json]
 
 Timed on each side: the loop of set_h_ext + relax (wall clock, time.perf_counter in Python,
@@ -37,7 +38,7 @@ import time
 import numpy as np
 
 
-def brief_ramp(steps=200):
+def field_ramp(steps=200):
     half = steps // 2
     phi = np.deg2rad(45.0)
     h = np.empty(steps)
@@ -64,7 +65,7 @@ def main():
     from flatspin.model import SquareSpinIceClosed
 
     n = args.size
-    h_ext = brief_ramp(args.steps)
+    h_ext = field_ramp(args.steps)
     load_before = os.getloadavg()
 
     # flatspin

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Side-by-side NARMA10 benchmark: the whole `physrc run` process against reservoirpy 0.4.2.
 
-Acceptance target: an ESN (N = 500) with a ridge readout on NARMA10, 15,000 train / 5,000
+Target: an ESN (N = 500) with a ridge readout on NARMA10, 15,000 train / 5,000
 test, run by `physrc run CONFIG --out DIR` (wall time of the whole process: start-up, file
 loading, reservoir, ridge, report) at least 5x faster than reservoirpy's fit + run of the
 same configuration (timed inside Python), with the same NRMSE to within 0.005, both given
@@ -27,10 +27,11 @@ Protocol
 * NRMSE = sqrt(mean((y_pred - y)^2) / var(y)) over the test part (not reservoirpy's
   `observables.nrmse(norm="var")`, which divides by the variance).
 
-Usage (from the repository root)::
+Usage (from the repository root; `cargo xtask peers narma10` does both steps and saves the
+result with a description of the machine)::
 
-    cargo build --release
-    python benches/peers/narma10_vs_reservoirpy.py --json narma10.json
+    cargo build --release -p physrc
+    target/peers-venv/bin/python benches/peers/narma10_vs_reservoirpy.py --json narma10.json
 
 `--python-only` runs the reservoirpy half alone.
 """
@@ -274,7 +275,7 @@ def main() -> int:
         help="input fed to both tools: 4u-1 (default) or u in [0, 0.5) itself",
     )
     parser.add_argument("--keep", type=Path, help="write the physrc case here and keep it (default: temp dir)")
-    parser.add_argument("--check", action="store_true", help="exit 2 if the acceptance targets are missed")
+    parser.add_argument("--check", action="store_true", help="exit 2 if a target is missed")
     args = parser.parse_args()
 
     if args.repeats < 1:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Side-by-side ridge fit: physrc-readout against numpy/scipy, in one run on one machine.
 
-Acceptance target (foundation issue, item 3): a ridge fit on 20,000 x 1,500 states with one
+Target: a ridge fit on 20,000 x 1,500 states with one
 output is at least as fast as numpy/scipy ``scipy.linalg.solve(X.T @ X + alpha*I, X.T @ Y,
 assume_a="pos")`` with the Gram product included, and gives the same weights to 1e-8
 relative.
@@ -15,8 +15,8 @@ Protocol
   that physrc-readout implements): numpy subtracts the column means of X and Y, forms
   ``Xc.T @ Xc + alpha*I`` and ``Xc.T @ Yc`` and calls ``scipy.linalg.solve(...,
   assume_a="pos")``. The numpy time includes the centring, the two products and the solve.
-  (``--no-centre`` instead fits without an intercept on the numpy side only, the literal
-  formula of the acceptance item, for reference; the weights then differ by the intercept's
+  (``--no-centre`` instead fits without an intercept on the numpy side only, the plain
+  formula of the target, for reference; the weights then differ by the intercept's
   effect and are not compared.)
 * physrc: ``cargo run --release -p physrc-readout --example ridge_fit -- X.npy Y.npy ALPHA
   W.npy REPEATS`` (built before timing); the example times ``Ridge::new(alpha).fit(x, y)``
@@ -26,10 +26,10 @@ Protocol
 * Weights are compared as max |W_physrc - W_numpy| / max |W_numpy| (and the worst element-wise
   relative difference is reported too).
 
-Usage (from the repository root)::
+Usage (from the repository root; `cargo xtask peers ridge` runs it and saves the result with a
+description of the machine)::
 
-    python3 -m venv /tmp/physrc-peers && /tmp/physrc-peers/bin/pip install numpy scipy
-    /tmp/physrc-peers/bin/python benches/peers/ridge_vs_numpy.py --json ridge.json
+    target/peers-venv/bin/python benches/peers/ridge_vs_numpy.py --json ridge.json
 
 Prints one JSON summary on stdout (and writes it to ``--json`` if given).
 """
