@@ -144,67 +144,27 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
         None => None,
     };
 
+    let ctx = Context {
+        root,
+        target,
+        scratch,
+        results,
+        python,
+        python_env,
+        machine,
+        removed_env,
+        keep_openblas_env: args.keep_openblas_env,
+    };
     let mut done = Vec::new();
     let mut failed = Vec::new();
     for cmp in &selected {
-        println!("\n== {} ({}) ==", cmp.name, cmp.source);
-        let load_start = load_average();
-        let started = now_utc();
-        let outcome = match cmp.name {
-            "floor" => run_floor(&root, &scratch),
-            _ => match &python {
-                Some(py) => run_script(&root, &scratch, cmp, py, &target, args.keep_openblas_env),
-                None => Err(format!("{} needs the Python environment", cmp.name)),
-            },
-        };
-        let load_end = load_average();
-        let (command, result) = match outcome {
-            Ok(x) => x,
+        match run_one(cmp, &ctx) {
+            Ok((summary, file)) => done.push((cmp.name, summary, file)),
             Err(e) => {
                 eprintln!("error: {e}");
                 failed.push(format!("{}: {e}", cmp.name));
-                continue;
             }
-        };
-        let summary = match summarize(cmp, &result) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("error: {e}");
-                failed.push(format!("{}: {e}", cmp.name));
-                continue;
-            }
-        };
-        let mut software = json!({
-            "rustc": machine.rustc,
-            "physrc_commit": machine.commit,
-            "worktree_changed_files": machine.changed_files,
-        });
-        if cmp.needs_python() {
-            software["python"] = python_env.clone().unwrap_or(Value::Null);
-        } else {
-            software["cc"] = json!(first_line_of(&root, "cc", &["--version"]));
         }
-        let record = Record {
-            comparison: cmp.name,
-            source: format!("benches/peers/{}", cmp.source),
-            peer: cmp.peer,
-            date: started.timestamp(),
-            command,
-            machine: &machine.json,
-            software,
-            environment_removed: cmp.needs_python().then_some(&removed_env),
-            load_average: json!({ "start": load_start, "end": load_end }),
-            summary: &summary.json,
-            result,
-        };
-        let path = result_path(&results, cmp.name, &started.day())?;
-        let text = serde_json::to_string_pretty(&record)
-            .map_err(|e| format!("cannot encode the {} record: {e}", cmp.name))?;
-        fs::write(&path, text + "\n")
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        let shown = display_path(&root, &path);
-        summary.print(cmp, &shown);
-        done.push((cmp.name, summary, shown));
     }
 
     if !done.is_empty() {
@@ -218,6 +178,67 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
             failed.join("\n  ")
         )),
     }
+}
+
+/// What every comparison of one invocation shares.
+#[derive(Debug)]
+struct Context {
+    root: PathBuf,
+    target: PathBuf,
+    /// `target/peers`: logs, the scripts' raw JSON, the compiled floor program.
+    scratch: PathBuf,
+    results: PathBuf,
+    /// The venv's interpreter, when a Python comparison was chosen.
+    python: Option<PathBuf>,
+    python_env: Option<Value>,
+    machine: Machine,
+    removed_env: BTreeMap<&'static str, String>,
+    keep_openblas_env: bool,
+}
+
+/// Runs one comparison, writes its result file and prints its summary; returns the summary
+/// and the file's path as shown.
+fn run_one(cmp: &Comparison, ctx: &Context) -> Result<(Summary, String), String> {
+    println!("\n== {} ({}) ==", cmp.name, cmp.source);
+    let load_start = load_average();
+    let started = now_utc();
+    let (command, result) = match (cmp.name, &ctx.python) {
+        ("floor", _) => run_floor(&ctx.root, &ctx.scratch)?,
+        (_, Some(py)) => run_script(ctx, cmp, py)?,
+        (_, None) => return Err(format!("{} needs the Python environment", cmp.name)),
+    };
+    let load_end = load_average();
+    let summary = summarize(cmp, &result)?;
+    let mut software = json!({
+        "rustc": ctx.machine.rustc,
+        "physrc_commit": ctx.machine.commit,
+        "worktree_changed_files": ctx.machine.changed_files,
+    });
+    if cmp.needs_python() {
+        software["python"] = ctx.python_env.clone().unwrap_or(Value::Null);
+    } else {
+        software["cc"] = json!(first_line_of(&ctx.root, "cc", &["--version"]));
+    }
+    let record = Record {
+        comparison: cmp.name,
+        source: format!("benches/peers/{}", cmp.source),
+        peer: cmp.peer,
+        date: started.timestamp(),
+        command,
+        machine: &ctx.machine.json,
+        software,
+        environment_removed: cmp.needs_python().then_some(&ctx.removed_env),
+        load_average: json!({ "start": load_start, "end": load_end }),
+        summary: &summary.json,
+        result,
+    };
+    let path = result_path(&ctx.results, cmp.name, &started.day())?;
+    let text = serde_json::to_string_pretty(&record)
+        .map_err(|e| format!("cannot encode the {} record: {e}", cmp.name))?;
+    fs::write(&path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let shown = display_path(&ctx.root, &path);
+    summary.print(cmp, &shown);
+    Ok((summary, shown))
 }
 
 /// One result file. The fields are written in this order, the context first and the script's
@@ -493,13 +514,11 @@ fn build_binaries(root: &Path, selected: &[&Comparison]) -> Result<(), String> {
 
 /// Runs one Python comparison script and returns its command line and its JSON result.
 fn run_script(
-    root: &Path,
-    scratch: &Path,
+    ctx: &Context,
     cmp: &Comparison,
     python: &Path,
-    target: &Path,
-    keep_openblas_env: bool,
 ) -> Result<(Vec<String>, Value), String> {
+    let (root, scratch, target) = (&ctx.root, &ctx.scratch, &ctx.target);
     let json_path = scratch.join(format!("{}.json", cmp.name));
     // A result left by an earlier run must never be mistaken for this run's.
     let _ = fs::remove_file(&json_path);
@@ -536,7 +555,7 @@ fn run_script(
     // Python buffers a piped stdout in blocks; unbuffered, the progress lines appear as they
     // are printed.
     cmd.env("PYTHONUNBUFFERED", "1");
-    if !keep_openblas_env {
+    if !ctx.keep_openblas_env {
         for k in OPENBLAS_PINS {
             cmd.env_remove(k);
         }
@@ -1183,6 +1202,22 @@ mod tests {
         assert_eq!(v["kernels"][1]["max_abs_error"], 1e-16);
         assert!(v["setup"].as_str().unwrap().starts_with("N = 500"));
         assert!(parse_floor("nothing\n").is_err());
+    }
+
+    #[test]
+    fn a_failing_program_is_named_with_its_exit_status() {
+        let log = std::env::temp_dir().join(format!("xtask-peers-{}.log", std::process::id()));
+        let err = run_logged(
+            Command::new("sh").args(["-c", "echo partial; exit 3"]),
+            "benches/peers/example.py",
+            &log,
+        )
+        .unwrap_err();
+        let kept = fs::read_to_string(&log).unwrap_or_default();
+        let _ = fs::remove_file(&log);
+        assert!(err.starts_with("benches/peers/example.py failed"), "{err}");
+        assert!(err.contains("exit status: 3"), "{err}");
+        assert_eq!(kept, "partial\n");
     }
 
     #[test]
