@@ -374,7 +374,16 @@ fn plan(file: &MatrixFile, args: &Args, full: bool, path: &Path) -> Result<Plan,
     let mut cells = Vec::new();
     for (si, s) in file.substrate.iter().enumerate() {
         let sub = sized(s, features)?;
-        let probe = probe_substrate(s, &sub, features, file, &base_dir)?;
+        // Every substrate is sized and its table checked; only those with a cell to run are
+        // built and driven.
+        let probe = if file.task.iter().any(|t| wanted(&s.name, &t.name)) {
+            probe_substrate(s, &sub, features, file, &base_dir)?
+        } else {
+            Probe {
+                seed_dependent: true,
+                energy_model: false,
+            }
+        };
         substrates.push(SubstrateInfo {
             name: s.name.clone(),
             label: s.label.clone(),
