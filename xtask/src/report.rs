@@ -261,7 +261,7 @@ fn plot_err<E: std::fmt::Display>(e: E) -> String {
 /// The heatmap: substrates down, columns across, each cell coloured by its rank within the
 /// column (green best, red worst) with its numbers written in it.
 fn heatmap(r: &Results) -> Svg {
-    let (left, top, cw, ch) = (250i32, 120i32, 118i32, 46i32);
+    let (left, top, cw, ch) = (236i32, 120i32, 104i32, 46i32);
     let w = left + cw * r.columns.len() as i32 + 10;
     let h = top + ch * r.substrates.len() as i32 + 10;
     let mut svg = String::new();
@@ -341,7 +341,8 @@ fn heatmap(r: &Results) -> Svg {
                         Some(s) if c.seeds.len() > 1 => {
                             format!("± {} (n={})", num(s.std), c.seeds.len())
                         }
-                        Some(_) => format!("n=1 ({})", short_dependence(c.seed_dependence)),
+                        Some(_) if c.seed_dependence == "none" => "n=1, deterministic".into(),
+                        Some(_) => "n=1".into(),
                         None => String::new(),
                     };
                     root.draw(&Text::new(sub_line, (x + 8, y + 26), small.clone()))
@@ -352,13 +353,6 @@ fn heatmap(r: &Results) -> Svg {
         root.present().map_err(plot_err)?;
     }
     Ok(svg)
-}
-
-fn short_dependence(d: &str) -> &str {
-    match d {
-        "none" => "deterministic",
-        other => other,
-    }
 }
 
 /// Red (0) through yellow to green (1), light enough for black text.
