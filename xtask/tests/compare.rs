@@ -86,3 +86,73 @@ fn a_bad_filter_fails_before_anything_runs_and_names_the_known_cells() {
     );
     assert!(!out.path().join("results.json").exists());
 }
+
+#[test]
+fn a_failing_cell_is_reported_and_the_others_still_run() {
+    let dir = tempfile::tempdir().unwrap();
+    // The IPC cell asks for delays its training part cannot hold: it fails when it runs,
+    // after the plan has accepted it.
+    let matrix = r#"
+[matrix]
+features = 20
+seeds = 2
+full_seeds = 2
+
+[readout]
+kind = "ridge-cv"
+
+[[substrate]]
+name = "esn"
+label = "Echo-state network"
+size = { key = "units" }
+config = { kind = "esn", spectral_radius = 0.9, input_scaling = 0.5 }
+
+[[task]]
+name = "narma10"
+label = "NARMA10"
+metric = "nrmse"
+better = "lower"
+config = { kind = "narma10" }
+split = { washout = 50, train = 400, test = 100 }
+
+[[task]]
+name = "ipc"
+label = "IPC"
+metric = "ipc_total"
+better = "higher"
+config = { kind = "ipc", max_delay = 100 }
+split = { washout = 50, train = 60, test = 100 }
+"#;
+    let path = dir.path().join("matrix.toml");
+    std::fs::write(&path, matrix).unwrap();
+    let out = dir.path().join("report");
+    let o = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["compare", "--config"])
+        .arg(&path)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("failed: esn/ipc: seed 0: ipc:"), "{stdout}");
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let cells = results["cells"].as_array().unwrap();
+    let ok = cells.iter().find(|c| c["task"] == "narma10").unwrap();
+    assert!(ok["error"].is_null());
+    assert_eq!(
+        ok["metrics"]["nrmse"]["values"].as_array().unwrap().len(),
+        2
+    );
+    let failed = cells.iter().find(|c| c["task"] == "ipc").unwrap();
+    assert!(
+        failed["error"].as_str().unwrap().contains("max_delay"),
+        "{failed}"
+    );
+    let html = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(
+        html.contains("Failed cells") && html.contains("esn/ipc"),
+        "the report names it"
+    );
+}
