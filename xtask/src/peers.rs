@@ -817,7 +817,8 @@ fn summarize(cmp: &Comparison, r: &Value) -> Result<Summary, String> {
                 num(name, r, "flatspin_steps")?,
                 num(name, r, "physrc_flips")?,
             );
-            let mismatches = num(name, r, "final_state_mismatches")?;
+            // Counts are whole numbers; `num` reads them as f64 like every other figure.
+            let mismatches = num(name, r, "final_state_mismatches")? as u64;
             let agreement = format!(
                 "{} flips each{}, {mismatches} final-state mismatches",
                 pf,
