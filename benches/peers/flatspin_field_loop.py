@@ -14,9 +14,9 @@ flatspin (GPL-3) is only run here, never copied. `cargo xtask peers flatspin` do
 set-up below (except the OpenCL platform) and saves the result with a description of the
 machine; by hand:
   apt-get install pocl-opencl-icd          # an OpenCL platform on the CPU
-  cargo build --release -p physrc-nanomagnet --example brief_loop
+  cargo build --release -p physrc-nanomagnet --example field_loop
   target/peers-venv/bin/python benches/peers/flatspin_field_loop.py [--size 100] \
-      [--engine target/release/examples/brief_loop] [--json out.json]
+      [--engine target/release/examples/field_loop] [--json out.json]
 
 Timed on each side: the loop of set_h_ext + relax (wall clock, time.perf_counter in Python,
 std::time::Instant in Rust), the model construction separately, and the process CPU time.
@@ -54,8 +54,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", type=int, default=100)
     ap.add_argument("--steps", type=int, default=200)
-    ap.add_argument("--engine", default="target/release/examples/brief_loop",
-                    help="physrc-nanomagnet brief_loop example binary (release build)")
+    ap.add_argument("--engine", default="target/release/examples/field_loop",
+                    help="physrc-nanomagnet field_loop example binary (release build)")
     ap.add_argument("--numpy", action="store_true",
                     help="use flatspin's numpy path instead of OpenCL")
     ap.add_argument("--json", help="also write the result to this file")

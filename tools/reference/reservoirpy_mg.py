@@ -49,7 +49,7 @@ TEST = 500
 RESERVOIR_SEED = 7
 MG_SEED = 42
 # Mackey-Glass integration: reservoirpy's RK4 scheme with step h = 0.1, sampled every
-# 1 time unit, first 1000 samples discarded as transient (docs: shared tasks brief).
+# 1 time unit, first 1000 samples discarded as transient (the usual Mackey–Glass benchmark set-up).
 MG_STEP = 0.1
 MG_SUBSAMPLE = 10
 MG_DISCARD = 1000

@@ -742,7 +742,7 @@ fn commit(root: &Path) -> String {
     }
 }
 
-/// Writes `results.json`, `results.csv`, the cells' configs and `index.html`.
+/// Writes `results.json`, `results.csv`, `table.md`, the cells' configs and `index.html`.
 fn write(out: &Path, plan: &Plan, results: &Results) -> Result<(), String> {
     let cells_dir = out.join("cells");
     std::fs::create_dir_all(&cells_dir).map_err(|e| format!("{}: {e}", cells_dir.display()))?;
@@ -761,6 +761,9 @@ fn write(out: &Path, plan: &Plan, results: &Results) -> Result<(), String> {
     let json = serde_json::to_string_pretty(results).map_err(|e| e.to_string())?;
     std::fs::write(&p, json + "\n").map_err(|e| format!("{}: {e}", p.display()))?;
     report::write_csv(&out.join("results.csv"), results)?;
+    let p = out.join("table.md");
+    std::fs::write(&p, report::markdown_table(results))
+        .map_err(|e| format!("{}: {e}", p.display()))?;
     let p = out.join("index.html");
     std::fs::write(&p, report::html(results)?).map_err(|e| format!("{}: {e}", p.display()))?;
     Ok(())

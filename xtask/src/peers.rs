@@ -491,7 +491,7 @@ fn build_binaries(root: &Path, selected: &[&Comparison]) -> Result<(), String> {
                 "-p",
                 "physrc-nanomagnet",
                 "--example",
-                "brief_loop",
+                "field_loop",
             ],
             _ => continue,
         };
@@ -542,7 +542,7 @@ fn run_script(
             "--size".into(),
             "100".into(),
             "--engine".into(),
-            target.join("release/examples/brief_loop"),
+            target.join("release/examples/field_loop"),
         ],
         other => return Err(format!("no script settings for comparison {other:?}")),
     };

@@ -171,6 +171,55 @@ fn mean_joules(r: &Results, substrate: &str) -> Option<f64> {
     (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
 }
 
+/// The matrix as a Markdown table (`table.md`), for `docs/benchmarks.md`: one row per column
+/// of the matrix, one column per substrate, then seconds and joules per step.
+pub(crate) fn markdown_table(r: &Results) -> String {
+    let mut s = String::new();
+    let _ = write!(s, "| task (metric) |");
+    for sub in &r.substrates {
+        let _ = write!(s, " {} |", sub.label);
+    }
+    s.push_str("\n|---|");
+    for _ in &r.substrates {
+        s.push_str("---|");
+    }
+    s.push('\n');
+    for col in &r.columns {
+        let arrow = match col.better {
+            Better::Lower => "↓",
+            Better::Higher => "↑",
+        };
+        let _ = write!(s, "| {} (`{}`) {arrow} |", col.label, col.metric);
+        for sub in &r.substrates {
+            let _ = write!(
+                s,
+                " {} |",
+                cell_text(find(r, &sub.name, &col.task), col).replace('±', " ± ")
+            );
+        }
+        s.push('\n');
+    }
+    let _ = write!(s, "| seconds per step |");
+    for sub in &r.substrates {
+        let _ = write!(
+            s,
+            " {} |",
+            mean_seconds(r, &sub.name).map_or("—".into(), num)
+        );
+    }
+    s.push('\n');
+    let _ = write!(s, "| joules per step (model) |");
+    for sub in &r.substrates {
+        let _ = write!(
+            s,
+            " {} |",
+            mean_joules(r, &sub.name).map_or("no model".into(), num)
+        );
+    }
+    s.push('\n');
+    s
+}
+
 /// One CSV row: a cell and one of its metrics.
 #[derive(serde::Serialize)]
 struct CsvRow<'a> {

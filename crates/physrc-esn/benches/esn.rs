@@ -1,8 +1,9 @@
 //! Steps per second of the ESN update for N = 100, 500 and 2000, with a sparse `W`
 //! (10 % connectivity, the default) and with the same `W` stored dense.
 //!
-//! Acceptance 2 of issue 2 (the whole `physrc run` on NARMA10 with N = 500 at least 5× faster
-//! than reservoirpy) needs the N = 500 sparse step well under 10 µs.
+//! The whole `physrc run` on NARMA10 with N = 500 can only stay several times faster than
+//! reservoirpy (`benches/peers/narma10_vs_reservoirpy.py`) if the N = 500 sparse step stays
+//! well under 10 µs.
 //!
 //! Run with `cargo bench -p physrc-esn --bench esn`; the reported throughput is in steps/s.
 

@@ -1,12 +1,11 @@
-//! The field loop of the physics brief (`shared/briefs/nanomagnet.md`, "Peer timings"):
-//! square closed ice, alpha 0.001, hc 0.2, disorder 0.05, a ramp −0.1 → 0.1 → −0.1 T at 45°
+//! The flatspin field loop of Jensen et al. (2020): square closed ice, alpha 0.001, hc 0.2, disorder 0.05, a ramp −0.1 → 0.1 → −0.1 T at 45°
 //! in 200 field steps with a relax after each. flatspin 2.6's OpenCL path (pocl, 2 CPU cores)
 //! took 108 s for the 100×100 array on this class of machine.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use physrc_nanomagnet::{Layout, ModelParams, SpinIce};
 
-/// The brief's 200-step triangular ramp at 45°.
+/// The loop's 200-step triangular ramp at 45°.
 fn ramp(steps: usize) -> Vec<[f64; 2]> {
     let half = steps / 2;
     let (c, s) = (45f64.to_radians().cos(), 45f64.to_radians().sin());

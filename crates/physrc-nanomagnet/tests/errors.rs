@@ -1,4 +1,4 @@
-//! Bad configurations and fields give typed errors naming what was wrong (issue 3, acceptance 5).
+//! Bad configurations and fields give typed errors naming what was wrong.
 
 use std::path::Path;
 

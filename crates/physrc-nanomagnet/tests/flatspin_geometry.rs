@@ -87,8 +87,8 @@ fn published_flippable_check() {
     }
     ice.set_field([0.2, 0.0]).unwrap();
     assert_eq!(ice.flippable(), vec![0, 4, 5, 13, 34, 39]);
-    // Interior magnets of closed square ice have 8 neighbours at neighbor_distance 1 (brief).
+    // Interior magnets of closed square ice have 8 neighbours at neighbor_distance 1 (flatspin's geometry).
     assert_eq!(ice.max_neighbors(), 8);
-    // 10×5 has 115 magnets (brief).
+    // 10×5 has 115 magnets, as flatspin's SquareSpinIceClosed(size=(10, 5)).
     assert_eq!(Layout::square_closed(10, 5, 1.0).unwrap().len(), 115);
 }

@@ -1,5 +1,5 @@
 //! The Néel–Arrhenius thermal field reproduces the paramagnetic law of uncoupled Ising
-//! macrospins, ⟨m⟩ = tanh(Ms·V·μ0H/(k_B·T)) (issue 3, acceptance 2; the check of Jensen et al.,
+//! macrospins, ⟨m⟩ = tanh(Ms·V·μ0H/(k_B·T)) (the check of Jensen et al.,
 //! Phys. Rev. B 106, 064408 (2022), Sec. II.D, with Ms = 860 kA/m and V = (10 nm)³).
 //!
 //! Why this holds: one relax draws one thermal field per magnet, so a magnet switches with

@@ -1,4 +1,4 @@
-//! Study of the delay reservoir on NARMA10 (issue 5): 10-seed NRMSE of model and readout
+//! Study of the delay reservoir on NARMA10: 10-seed NRMSE of model and readout
 //! variants around Appeltant et al.'s parameters (N = 400, θ = 0.2, η = 0.4, γ = 0.05, p = 1,
 //! mask ±0.1).
 //!

@@ -1,6 +1,6 @@
 //! Criterion benchmarks for the ridge readout: a one-shot fit on 20,000 × 1,500 states with
-//! one output (acceptance item 3 of the foundation issue; the side-by-side comparison with
-//! numpy/scipy is `benches/peers/ridge_vs_numpy.py`), the same data streamed through
+//! one output (the side-by-side comparison with numpy/scipy is
+//! `benches/peers/ridge_vs_numpy.py`), the same data streamed through
 //! [`RidgeAccumulator`](physrc_readout::RidgeAccumulator) in chunks of 1,000 rows, and a
 //! 25-point GCV grid on a smaller problem.
 

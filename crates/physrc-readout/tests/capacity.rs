@@ -30,7 +30,7 @@ fn esn_states(p: &EsnParams, u: ArrayView1<'_, f64>) -> Array2<f64> {
     esn.run(u.insert_axis(Axis(1))).expect("ESN run")
 }
 
-/// The linear ESN of acceptance item 4: identity activation, Haar-orthogonal `W` scaled to
+/// A linear ESN with a known memory capacity: identity activation, Haar-orthogonal `W` scaled to
 /// spectral radius 0.95, N = 50, dense random ±1 input weights.
 fn linear_esn(seed: u64) -> EsnParams {
     let mut p = EsnParams::new(50, 1);

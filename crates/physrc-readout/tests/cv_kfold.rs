@@ -1,4 +1,4 @@
-//! Acceptance item 4 (foundation issue), k-fold half: `RidgeCv` with contiguous k-fold picks the
+//! `RidgeCv` with contiguous k-fold picks the
 //! same penalty as an explicit loop of k `Ridge` fits scoring the held-out mean squared error by
 //! hand.
 

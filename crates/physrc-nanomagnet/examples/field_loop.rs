@@ -1,8 +1,8 @@
-//! Times the field loop of the physics brief on square closed ice of side `n` (default 100):
+//! Times the flatspin field loop of Jensen et al. (2020) on square closed ice of side `n` (default 100):
 //! alpha 0.001, hc 0.2, disorder 0.05, a ramp −0.1 → 0.1 → −0.1 T at 45° in 200 steps, one
 //! relax per step. Prints one JSON line: magnets, build and loop wall time, total flips.
 //!
-//! `cargo run --release -p physrc-nanomagnet --example brief_loop -- 1000`
+//! `cargo run --release -p physrc-nanomagnet --example field_loop -- 1000`
 //!
 //! Options for side-by-side runs (`benches/peers/flatspin_field_loop.py`):
 //! `--thresholds TH.npy` (N float64, replaces the ChaCha8 disorder draw),
@@ -15,7 +15,7 @@ use ndarray::{Array1, Array2};
 use ndarray_npy::{read_npy, write_npy};
 use physrc_nanomagnet::{Layout, ModelParams, SpinIce};
 
-/// The brief's 200-step triangular ramp at 45°.
+/// The loop's 200-step triangular ramp at 45°.
 fn ramp() -> Vec<[f64; 2]> {
     let (c, s) = (45f64.to_radians().cos(), 45f64.to_radians().sin());
     (0..200)
