@@ -24,6 +24,14 @@ pub enum RunError {
         /// What is wrong.
         message: String,
     },
+    /// The output folder cannot take this run's outputs.
+    #[error("{}: {message}", path.display())]
+    Output {
+        /// The folder.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A `.npy` file could not be read, or has the wrong element type.
     #[error("{}: {message}", path.display())]
     Npy {
@@ -63,7 +71,7 @@ impl RunError {
 impl HasErrorKind for RunError {
     fn kind(&self) -> ErrorKind {
         match self {
-            RunError::Io { .. } | RunError::Npy { .. } => ErrorKind::Io,
+            RunError::Io { .. } | RunError::Npy { .. } | RunError::Output { .. } => ErrorKind::Io,
             RunError::Config { .. } => ErrorKind::InvalidParameter,
             RunError::Data(_) => ErrorKind::DimensionMismatch,
             RunError::Component(e) => e.kind(),

@@ -47,6 +47,9 @@ pub struct Outcome {
     pub targets: Series,
     /// All states (washout included) when `[output] states = true`.
     pub states: Option<Array2<f64>>,
+    /// The trained setup, for `physrc predict`; `None` for recorded states (nothing to drive
+    /// again), the online readout and runs that train nothing.
+    pub model: Option<crate::model::SavedModel>,
 }
 
 /// A test-part series: real values (`test × k`) or class labels.
@@ -609,11 +612,34 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
         capacity,
         log: log_report,
     };
+    let model = match (fitted.export(), cfg.substrate_kind()?) {
+        (Some(e), kind) if kind != "recorded" => Some(crate::model::SavedModel {
+            meta: crate::model::ModelMeta {
+                physrc_version: env!("CARGO_PKG_VERSION").to_owned(),
+                config: runlog::resolved_config(cfg),
+                base_dir: std::path::absolute(&cfg.base_dir).unwrap_or(cfg.base_dir.clone()),
+                origin: cfg.origin.clone(),
+                readout: e.kind.to_owned(),
+                features,
+                input_dim: inputs.ncols(),
+                state_dim,
+                input_range: report
+                    .normalization
+                    .as_ref()
+                    .map(|n| (n.min.clone(), n.max.clone())),
+            },
+            weights: e.weights,
+            intercept: e.intercept,
+            scaler: e.scaler,
+        }),
+        _ => None,
+    };
     Ok(Outcome {
         report,
         predictions,
         targets: test_targets,
         states: driver.all_states.take(),
+        model,
     })
 }
 
@@ -675,7 +701,8 @@ fn open_log(
 }
 
 /// Writes an outcome into `dir`: `report.json`, `predictions.npy`, `targets.npy` and, when
-/// present, `states.npy`.
+/// present, `states.npy` and the trained setup (`model.json` and its arrays, see
+/// [`crate::model`]).
 ///
 /// # Errors
 ///
@@ -692,6 +719,9 @@ pub fn write_outcome(outcome: &Outcome, dir: &std::path::Path) -> Result<(), Run
     write_series(&outcome.targets, &dir.join("targets.npy"))?;
     if let Some(states) = &outcome.states {
         npy::write(&dir.join("states.npy"), states)?;
+    }
+    if let Some(m) = &outcome.model {
+        m.write(dir)?;
     }
     Ok(())
 }
@@ -998,7 +1028,7 @@ fn normalize_inputs(
     fit_rows: usize,
 ) -> NormalizationReport {
     let d = u.ncols();
-    let (lo, mut hi, source) = match range {
+    let (lo, hi, source) = match range {
         Some((a, b)) => (vec![a; d], vec![b; d], "task"),
         None => {
             let fit = u.slice(s![..fit_rows, ..]);
@@ -1011,14 +1041,28 @@ fn normalize_inputs(
             (lo, hi, "training part")
         }
     };
+    let mut report = NormalizationReport {
+        min: lo,
+        max: hi,
+        source,
+        clipped_values: 0,
+    };
+    report.clipped_values = apply_normalization(u, &report.min, &report.max);
+    report
+}
+
+/// Maps each column of `u` from `[min, max]` onto `[-1, 1]`, clipping outside values, and
+/// returns how many were clipped. A column whose range is empty carries no information and is
+/// mapped to 0 rather than divided by zero. `physrc predict` applies a run's saved range with
+/// this same function, so its inputs are the run's to the bit.
+pub(crate) fn apply_normalization(u: &mut Array2<f64>, min: &[f64], max: &[f64]) -> usize {
     let mut clipped = 0;
-    for j in 0..d {
-        if hi[j] <= lo[j] {
-            // A constant column carries no information; map it to 0 rather than divide by zero.
-            hi[j] = lo[j] + 1.0;
-            u.column_mut(j).fill(lo[j] + 0.5);
+    for j in 0..u.ncols() {
+        let (a, b) = (min[j], max[j]);
+        if b <= a {
+            u.column_mut(j).fill(0.0);
+            continue;
         }
-        let (a, b) = (lo[j], hi[j]);
         for v in u.column_mut(j).iter_mut() {
             let x = 2.0 * (*v - a) / (b - a) - 1.0;
             if !(-1.0..=1.0).contains(&x) {
@@ -1027,12 +1071,7 @@ fn normalize_inputs(
             *v = x.clamp(-1.0, 1.0);
         }
     }
-    NormalizationReport {
-        min: lo,
-        max: hi,
-        source,
-        clipped_values: clipped,
-    }
+    clipped
 }
 
 fn check_prenormalized(u: &Array2<f64>, name: &str) -> Result<(), RunError> {

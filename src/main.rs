@@ -20,14 +20,17 @@ struct Cli {
 enum Command {
     /// Run an experiment: substrate + task (or .npy data) + split + readout → report.
     ///
-    /// Writes report.json, predictions.npy and targets.npy (test part), and states.npy when
-    /// asked.
+    /// Writes report.json, predictions.npy and targets.npy (test part), states.npy when asked,
+    /// and the trained setup (model.json and model-*.npy) for `physrc predict`.
     Run {
         /// The run configuration (TOML; keys in docs/config.md).
         config: PathBuf,
-        /// Output folder, created if missing.
+        /// Output folder, created if missing; checked before the first step.
         #[arg(long)]
         out: PathBuf,
+        /// Replace the outputs of an earlier run in the output folder.
+        #[arg(long)]
+        force: bool,
         /// Override the seed of the substrate and of a generated task.
         #[arg(long)]
         seed: Option<u64>,
@@ -44,6 +47,24 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 256,
               value_parser = clap::value_parser!(u32).range(1..))]
         log_sync: u32,
+    },
+    /// Apply a finished run's trained setup to new inputs: drive the same substrate from
+    /// reset, scale the inputs as the run did, apply its readout.
+    ///
+    /// Writes predictions.npy (one row per input step; class labels for a classifier) and
+    /// predict.json.
+    Predict {
+        /// The output folder of a `physrc run` (holding model.json).
+        run: PathBuf,
+        /// `.npy` of raw inputs, T × d (a length-T vector is T × 1), as the run's data had them.
+        #[arg(long)]
+        inputs: PathBuf,
+        /// Output folder, created if missing.
+        #[arg(long)]
+        out: PathBuf,
+        /// Replace the outputs of an earlier prediction in the output folder.
+        #[arg(long)]
+        force: bool,
     },
     /// Work with run logs.
     Log {
@@ -99,6 +120,7 @@ fn main() -> ExitCode {
         Command::Run {
             config,
             out,
+            force,
             seed,
             states,
             log,
@@ -111,6 +133,7 @@ fn main() -> ExitCode {
                     cfg.set_seed(s);
                 }
                 cfg.output.states |= states;
+                physrc::outdir::prepare(&out, &physrc::outdir::RUN_OUTPUTS, force)?;
                 let opts = experiment::RunOptions {
                     log: log.map(|path| experiment::LogOptions {
                         path,
@@ -147,6 +170,23 @@ fn main() -> ExitCode {
                 Err(e) => report_error(&e),
             }
         }
+        Command::Predict {
+            run,
+            inputs,
+            out,
+            force,
+        } => match predict(&run, &inputs, &out, force) {
+            Ok(r) => {
+                eprintln!(
+                    "{} steps predicted ({} input values clipped to the run's range); wrote {}",
+                    r.steps,
+                    r.clipped_values,
+                    out.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => report_error(&e),
+        },
         Command::Rig { command } => match physrc::rig_cli::run(command) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => report_error(&e),
@@ -208,11 +248,40 @@ fn simulate_nanomagnet(
     ))
 }
 
+fn predict(
+    run: &std::path::Path,
+    inputs: &std::path::Path,
+    out: &std::path::Path,
+    force: bool,
+) -> Result<physrc::model::PredictReport, physrc::RunError> {
+    use physrc::RunError;
+    // Read the setup before touching the output folder, so a wrong run folder changes nothing.
+    physrc::model::SavedModel::read(run)?;
+    physrc::outdir::prepare(out, &physrc::outdir::PREDICT_OUTPUTS, force)?;
+    let (series, report) = physrc::model::predict(run, inputs)?;
+    let p = out.join("predictions.npy");
+    match &series {
+        experiment::Series::Values(v) => physrc::npy::write(&p, v)?,
+        experiment::Series::Labels(l) => physrc::npy::write(&p, &l.mapv(|c| c as i64))?,
+    }
+    let p = out.join("predict.json");
+    let json = serde_json::to_string_pretty(&report).expect("reports serialise");
+    std::fs::write(&p, json + "\n").map_err(|source| RunError::Io { path: p, source })?;
+    Ok(report)
+}
+
 fn report_error(e: &physrc::RunError) -> ExitCode {
-    eprintln!("error: {e}");
+    let mut shown = e.to_string();
+    eprintln!("error: {shown}");
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
-        eprintln!("  caused by: {s}");
+        // Messages that already include their cause (an OS error after a path) are not
+        // repeated.
+        let text = s.to_string();
+        if !shown.contains(&text) {
+            eprintln!("  caused by: {text}");
+            shown.push_str(&text);
+        }
         src = s.source();
     }
     ExitCode::from(1)

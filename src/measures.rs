@@ -205,5 +205,6 @@ pub(crate) fn kernel_rank(
         predictions: Series::Values(Array2::zeros((0, 0))),
         targets: Series::Values(Array2::zeros((0, 0))),
         states: None,
+        model: None,
     })
 }

@@ -312,7 +312,41 @@ fn class_metrics(
     Ok(m)
 }
 
+/// A fitted readout's parameters, for saving next to a run's outputs.
+pub(crate) struct Exported {
+    /// `"ridge"` (real outputs) or `"classifier"` (argmax over one output per class).
+    pub(crate) kind: &'static str,
+    pub(crate) weights: Array2<f64>,
+    pub(crate) intercept: Array1<f64>,
+    /// Means and scales of the standardisation, when the readout standardised its features.
+    pub(crate) scaler: Option<(Array1<f64>, Array1<f64>)>,
+}
+
 impl Fitted<'_> {
+    /// The readout's parameters; `None` for the online readout, whose predictions come from
+    /// its own recursion rather than a saved affine map.
+    pub(crate) fn export(&self) -> Option<Exported> {
+        let scaler = |s: &Option<ro::FittedStandardize>| {
+            s.as_ref()
+                .map(|s| (s.mean().to_owned(), s.scale().to_owned()))
+        };
+        match &self.model {
+            Model::Ridge { scaler: sc, ridge } => Some(Exported {
+                kind: "ridge",
+                weights: ridge.weights().to_owned(),
+                intercept: ridge.intercept().to_owned(),
+                scaler: scaler(sc),
+            }),
+            Model::Classifier { scaler: sc, clf } => Some(Exported {
+                kind: "classifier",
+                weights: clf.ridge().weights().to_owned(),
+                intercept: clf.ridge().intercept().to_owned(),
+                scaler: scaler(sc),
+            }),
+            Model::Rls(_) => None,
+        }
+    }
+
     pub(crate) fn alpha_chosen(&self) -> Option<f64> {
         self.alpha_chosen
     }

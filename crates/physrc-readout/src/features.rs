@@ -71,6 +71,38 @@ impl Standardize {
 }
 
 impl FittedStandardize {
+    /// A fitted standardisation from saved means and scales, as [`FittedStandardize::mean`]
+    /// and [`FittedStandardize::scale`] return them: for applying a trained readout again.
+    ///
+    /// # Errors
+    ///
+    /// [`ReadoutError::ShapeMismatch`] if the lengths differ, [`ReadoutError::NonFinite`] for
+    /// NaN or infinite values, [`ReadoutError::InvalidParameter`] for a scale that is not
+    /// positive.
+    pub fn from_parts(
+        mean: Array1<f64>,
+        scale: Array1<f64>,
+    ) -> Result<FittedStandardize, ReadoutError> {
+        if mean.len() != scale.len() {
+            return Err(ReadoutError::shape(
+                "mean",
+                mean.shape(),
+                "scale",
+                scale.shape(),
+                "one scale per mean",
+            ));
+        }
+        crate::linalg::check_finite_slice("mean", mean.as_slice().unwrap_or(&[]))?;
+        crate::linalg::check_finite_slice("scale", scale.as_slice().unwrap_or(&[]))?;
+        if let Some((i, v)) = scale.iter().enumerate().find(|(_, v)| **v <= 0.0) {
+            return Err(ReadoutError::param(
+                "scale",
+                format!("must be positive, got {v} at position {i}"),
+            ));
+        }
+        Ok(FittedStandardize { mean, scale })
+    }
+
     /// The learned means.
     pub fn mean(&self) -> ArrayView1<'_, f64> {
         self.mean.view()
