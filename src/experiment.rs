@@ -10,9 +10,11 @@
 //!   known input range), so nothing about the test part leaks into training. Test values that
 //!   fall outside the training range are clipped to the range and counted in the report
 //!   (`normalization.clipped_values`), never silently.
-//! - The substrate is driven in chunks and, for the ridge and per-step classifier readouts,
-//!   training statistics are accumulated chunk by chunk, so a long run never holds all states
-//!   unless `[output] states = true` asks for them.
+//! - The substrate is driven in chunks. The plain ridge readout (Cholesky solver, no
+//!   standardisation) and the online readout take the training states chunk by chunk, so such
+//!   a run never holds all states unless `[output] states = true` asks for them; the readouts
+//!   that need every training row at once (cross-validation, standardisation, the SVD
+//!   solver, the classifier) hold the training part, never the washout or the test part.
 //! - With a run log ([`run_with`], [`LogOptions`]) the substrate is stepped one step at a time
 //!   and every step is appended to the log. A resumed run takes the logged steps' states from
 //!   the log, re-creates the substrate's state by `reset` and `replay` of their inputs, and
@@ -943,6 +945,15 @@ fn load_data(
                 .map_err(|e: toml::de::Error| {
                     RunError::config(&cfg.origin, format!("[task]: {}", e.message()))
                 })?;
+            // The run takes the first `total` recorded rows as its states.
+            if let Some(x) = &recorded
+                && x.nrows() < total
+            {
+                return Err(RunError::Data(format!(
+                    "recorded states have {} rows but the split needs {total}",
+                    x.nrows()
+                )));
+            }
             let data = spec.generate(total).map_err(RunError::from_component)?;
             Ok((data, true, recorded))
         }

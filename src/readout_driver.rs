@@ -113,9 +113,17 @@ impl<'t> Trainer<'t> {
                 rs.push(rows);
             }
             TrainerKind::Rls(rls) => {
-                let y = regression(self.targets, rows);
+                // Rows of standard-layout arrays are contiguous, so they go to `update` as
+                // slices: the online readout allocates nothing per row.
+                let y = regression(self.targets, rows)
+                    .as_standard_layout()
+                    .into_owned();
+                let x = x.as_standard_layout();
                 for (xr, yr) in x.rows().into_iter().zip(y.rows()) {
-                    rls.update(&xr.to_vec(), &yr.to_vec()).map_err(comp)?;
+                    let (Some(xs), Some(ys)) = (xr.as_slice(), yr.as_slice()) else {
+                        unreachable!("rows of a standard-layout array are contiguous")
+                    };
+                    rls.update(xs, ys).map_err(comp)?;
                 }
             }
         }

@@ -49,6 +49,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("report", nargs="?", default=str(ROOT / "target/physrc-report"))
     ap.add_argument("--screenshot", default=None)
+    ap.add_argument("--height", type=int, default=2300, help="screenshot height in pixels")
     a = ap.parse_args()
     report = pathlib.Path(a.report).resolve()
     page = report / "index.html"
@@ -73,7 +74,7 @@ def main():
         failures += [f"console: {line}" for line in console]
         shot = pathlib.Path(a.screenshot or report / "screenshot.png").resolve()
         s = run_chromium(
-            ["--hide-scrollbars", "--window-size=1600,2300", f"--screenshot={shot}", page.as_uri()],
+            ["--hide-scrollbars", f"--window-size=1600,{a.height}", f"--screenshot={shot}", page.as_uri()],
             profile,
         )
         if s.returncode != 0 or not shot.is_file():

@@ -40,28 +40,37 @@ pub(crate) fn machine() -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
     let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
     let cpuinfo = read("/proc/cpuinfo");
-    let field = |text: &str, key: &str| {
+    // `key : value` lines of /proc/cpuinfo and /proc/meminfo, `KEY=value` of os-release.
+    let field = |text: &str, key: &str, sep: char| {
         text.lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_once(':'))
-            .map(|(_, v)| v.trim().to_owned())
+            .filter_map(|l| l.split_once(sep))
+            .find(|(k, _)| k.trim() == key)
+            .map(|(_, v)| v.trim().trim_matches('"').to_owned())
     };
-    m.insert(
-        "cpu".into(),
-        field(&cpuinfo, "model name").unwrap_or_else(|| "unknown".into()),
-    );
+    let model = field(&cpuinfo, "model name", ':').unwrap_or_else(|| "unknown".into());
+    // The marketing name alone ("AMD EPYC") does not tell processor generations apart.
+    let cpu = match (
+        field(&cpuinfo, "cpu family", ':'),
+        field(&cpuinfo, "model", ':'),
+    ) {
+        (Some(f), Some(m)) => format!("{model} (family {f}, model {m})"),
+        _ => model,
+    };
+    m.insert("cpu".into(), cpu);
     m.insert(
         "cores".into(),
         std::thread::available_parallelism().map_or_else(|_| "unknown".into(), |n| n.to_string()),
     );
-    m.insert(
-        "memory".into(),
-        field(&read("/proc/meminfo"), "MemTotal").unwrap_or_else(|| "unknown".into()),
-    );
+    let memory = field(&read("/proc/meminfo"), "MemTotal", ':')
+        .and_then(|v| v.trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or_else(
+            || "unknown".into(),
+            |kb| format!("{:.1} GiB", kb / 1_048_576.0),
+        );
+    m.insert("memory".into(), memory);
     m.insert(
         "os".into(),
-        field(&read("/etc/os-release"), "PRETTY_NAME")
-            .map(|s| s.trim_matches('"').to_owned())
+        field(&read("/etc/os-release"), "PRETTY_NAME", '=')
             .unwrap_or_else(|| std::env::consts::OS.into()),
     );
     m.insert("arch".into(), std::env::consts::ARCH.into());

@@ -171,10 +171,19 @@ impl SquareVertices {
                 let (c, s) = (ang[i].cos(), ang[i].sin());
                 let along = c * d[0] + s * d[1];
                 let across = c * d[1] - s * d[0];
-                // The lattice construction guarantees both; a failure is a bug here, not a
-                // user error, so it is checked in debug builds and tests only.
-                debug_assert!((along.abs() - reach).abs() < 1e-6 * a);
-                debug_assert!(across.abs() < 1e-6 * a);
+                // The lattice places every bar on the axis through its vertex; rotated or
+                // disordered bar angles (`spin_angle`, `spin_angle_disorder`) break that, and
+                // the vertex types would then be counted from the wrong ends.
+                if (along.abs() - reach).abs() >= 1e-6 * a || across.abs() >= 1e-6 * a {
+                    return Err(NanomagnetError::InvalidChoice {
+                        name: "readout",
+                        message: format!(
+                            "\"vertex-types\" needs every bar pointing at its vertex, but magnet \
+                             {i} is rotated off it (spin_angle or spin_angle_disorder); use the \
+                             lattice's own angles"
+                        ),
+                    });
+                }
                 t[k] = if along > 0.0 { 1 } else { -1 };
             }
             toward.push(t);
