@@ -79,3 +79,36 @@ fn simulate_names_an_unknown_key() {
     assert!(err.contains("hc_typo"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn the_committed_simulation_example_runs_its_field_loop() {
+    let cfg = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("configs/simulate/square-ice-field-loop.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_physrc"))
+        .args(["simulate", "nanomagnet"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let spins: Array2<i8> = read_npy(dir.path().join("spins.npy")).unwrap();
+    // 20 × 20 closed square ice: (20 + 1)·20 + 20·(20 + 1) magnets, one row per field step.
+    assert_eq!(spins.dim(), (200, 840));
+    let flips: Array1<i64> = read_npy(dir.path().join("flips.npy")).unwrap();
+    // A loop to ±0.1 T along the diagonal switches every magnet there and back at least once.
+    assert!(flips.sum() >= 2 * 840, "{} flips", flips.sum());
+    // At the positive peak (row 100) every magnet points along the field's side.
+    let angles: Array1<f64> = read_npy(dir.path().join("angles.npy")).unwrap();
+    let along = |t: usize| {
+        spins
+            .row(t)
+            .iter()
+            .zip(&angles)
+            .filter(|(s, a)| f64::from(**s) * (a.cos() + a.sin()) > 0.0)
+            .count()
+    };
+    assert_eq!(along(100), 840);
+    assert_eq!(along(0), 0, "and against it at the negative start");
+}
