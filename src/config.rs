@@ -34,6 +34,9 @@ pub struct RunConfig {
     pub base_dir: PathBuf,
     /// The file the config came from, for messages.
     pub origin: String,
+    /// The `[expect]` section: the result this config is known to give. The runner ignores
+    /// it; the test of the committed configs checks it.
+    pub expect: Option<Expectation>,
 }
 
 /// Either a generated task or files.
@@ -216,6 +219,73 @@ pub struct OutputConfig {
     pub states: bool,
 }
 
+/// The `[expect]` section: what `physrc run` reports for this config, so that a change which
+/// moves a committed result fails a test instead of going unnoticed.
+///
+/// The expectation is on the mean of `metrics.<metric>` over `seeds` runs, with
+/// `physrc run --seed 0` to `--seed seeds − 1`; it holds when that mean lies within
+/// `tolerance` of `value` on either side. Two-sided, because a result that improves without
+/// an explanation is as suspect as one that degrades. Where the value reproduces a published
+/// figure, the config cites it next to the table.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(try_from = "RawExpectation")]
+pub struct Expectation {
+    /// The key of `report.json → metrics`: `"nrmse"`, `"accuracy"`, `"memory_capacity"`, ...
+    pub metric: String,
+    /// The expected mean over the seeds.
+    pub value: f64,
+    /// The largest accepted distance of the mean from `value` (≥ 0).
+    pub tolerance: f64,
+    /// How many seeds the mean is over, from 0 (default 1: `--seed 0` alone).
+    pub seeds: u64,
+}
+
+impl Expectation {
+    /// Whether a measured mean meets the expectation.
+    pub fn holds(&self, mean: f64) -> bool {
+        (mean - self.value).abs() <= self.tolerance
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpectation {
+    metric: String,
+    value: f64,
+    tolerance: f64,
+    #[serde(default = "one_seed")]
+    seeds: u64,
+}
+
+fn one_seed() -> u64 {
+    1
+}
+
+impl TryFrom<RawExpectation> for Expectation {
+    type Error = String;
+
+    fn try_from(r: RawExpectation) -> Result<Self, String> {
+        if !r.value.is_finite() {
+            return Err(format!("[expect] value must be finite, got {}", r.value));
+        }
+        if !(r.tolerance >= 0.0 && r.tolerance.is_finite()) {
+            return Err(format!(
+                "[expect] tolerance must be finite and at least 0, got {}",
+                r.tolerance
+            ));
+        }
+        if r.seeds == 0 {
+            return Err("[expect] seeds must be at least 1".to_owned());
+        }
+        Ok(Expectation {
+            metric: r.metric,
+            value: r.value,
+            tolerance: r.tolerance,
+            seeds: r.seeds,
+        })
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
@@ -226,6 +296,7 @@ struct RawConfig {
     readout: Option<ReadoutConfig>,
     #[serde(default)]
     output: OutputConfig,
+    expect: Option<Expectation>,
 }
 
 impl RunConfig {
@@ -320,6 +391,7 @@ impl RunConfig {
             output: raw.output,
             base_dir: base_dir.to_path_buf(),
             origin: origin.to_owned(),
+            expect: raw.expect,
         };
         cfg.substrate_kind()?;
         Ok(cfg)

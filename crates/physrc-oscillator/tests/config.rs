@@ -123,23 +123,3 @@ fn a_drive_range_beyond_the_safe_current_is_rejected_not_clipped() {
         "{err}"
     );
 }
-
-/// The acceptance configs of the repository parse, and their substrate builds.
-#[test]
-fn the_published_configs_build() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
-    for name in ["appeltant2011-narma10.toml", "torrejon2017-waveform.toml"] {
-        let path = dir.join(name);
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-        let mut table: toml::Table = toml::from_str(&text).unwrap();
-        let mut sub = table
-            .remove("substrate")
-            .unwrap()
-            .try_into::<toml::Table>()
-            .unwrap();
-        assert_eq!(sub.remove("kind").unwrap().as_str(), Some("oscillator"));
-        let cfg: OscillatorConfig = sub.try_into().unwrap();
-        let r = cfg.build(&dir, 1).unwrap();
-        assert!(r.state_dim() > 0);
-    }
-}
