@@ -144,3 +144,20 @@ fn a_bad_expect_table_is_an_error_naming_the_key() {
     let e = parse("metric = \"nrmse\"\nvalue = 0.5\ntolerance = 0.1\nseeds = 0").unwrap_err();
     assert!(e.contains("[expect] seeds"), "{e}");
 }
+
+/// The nanomagnet configs build with the state dimension their readout implies: one spin per
+/// magnet of 10 × 10 closed square ice ((10 + 1)·10 · 2 = 220), or 64 FMR frequency bins.
+#[test]
+fn nanomagnet_configs_have_their_readouts_state_dimension() {
+    for (name, dim) in [
+        ("nanomagnet-square-narma10.toml", 220),
+        ("nanomagnet-square-transform.toml", 220),
+        ("nanomagnet-square-fmr-transform.toml", 64),
+        ("nanomagnet-svi-transform.toml", 64),
+        ("nanomagnet-svi-narma10.toml", 64),
+    ] {
+        let cfg = RunConfig::from_path(&configs_dir().join(name)).unwrap();
+        let r = physrc::substrate::build(cfg.substrate_kind().unwrap(), &cfg, 1).unwrap();
+        assert_eq!(r.state_dim(), dim, "{name}");
+    }
+}

@@ -86,29 +86,3 @@ fn energy_counts_switching_events() {
     assert_eq!(r.energy(), Some(0.0));
 }
 
-/// The committed example configs (`configs/nanomagnet-*.toml`) deserialise and build for the
-/// one-dimensional inputs of their tasks.
-#[test]
-fn committed_configs_build() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs");
-    for (name, dim) in [
-        ("nanomagnet-square-narma10.toml", 220),
-        ("nanomagnet-square-transform.toml", 220),
-        ("nanomagnet-square-fmr-transform.toml", 64),
-        ("nanomagnet-svi-transform.toml", 64),
-        ("nanomagnet-svi-narma10.toml", 64),
-    ] {
-        let text = std::fs::read_to_string(root.join(name)).unwrap();
-        let mut table: toml::Table = toml::from_str(&text).unwrap();
-        let mut sub = table
-            .remove("substrate")
-            .unwrap()
-            .as_table()
-            .unwrap()
-            .clone();
-        assert_eq!(sub.remove("kind").unwrap().as_str(), Some("nanomagnet"));
-        let cfg: NanomagnetConfig = toml::Value::Table(sub).try_into().unwrap();
-        let r = cfg.build(&root, 1).unwrap();
-        assert_eq!(r.state_dim(), dim, "{name}");
-    }
-}
