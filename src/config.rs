@@ -150,9 +150,9 @@ pub struct RidgeCvSettings {
     /// Explicit grid of regularisation strengths; default a log grid from 1e-10 to 1e2.
     #[serde(default)]
     pub alphas: Option<Vec<f64>>,
-    /// `"gcv"` (default), `"loo"` or `"kfold"`.
-    #[serde(default = "default_cv")]
-    pub cv: String,
+    /// How the penalty is scored: `"gcv"` (default), `"loo"` or `"kfold"`.
+    #[serde(default)]
+    pub cv: CvKind,
     /// Number of contiguous folds for `cv = "kfold"` (default 5).
     #[serde(default = "default_folds")]
     pub folds: usize,
@@ -162,6 +162,19 @@ pub struct RidgeCvSettings {
     /// Standardise features on the training part.
     #[serde(default)]
     pub standardize: bool,
+}
+
+/// The `cv` of `kind = "ridge-cv"`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum CvKind {
+    /// Generalised cross-validation (closed form, the cheapest).
+    #[default]
+    Gcv,
+    /// Exact leave-one-out (closed form, one extra pass over the rows).
+    Loo,
+    /// Contiguous k-fold, for time series whose neighbouring rows are correlated.
+    Kfold,
 }
 
 /// `kind = "classifier"`.
@@ -196,9 +209,6 @@ pub struct RlsSettings {
 
 fn default_alpha() -> f64 {
     1e-6
-}
-fn default_cv() -> String {
-    "gcv".to_owned()
 }
 fn default_folds() -> usize {
     5
@@ -380,9 +390,50 @@ impl RunConfig {
                 if split.test == 0 {
                     return Err(RunError::config(origin, "[split] test must be at least 1"));
                 }
+                // Every step is generated or read, then driven: a total beyond the longest
+                // task is a typo, and one beyond `usize` would overflow the sums.
+                let max = physrc_tasks::MAX_LENGTH;
+                if split
+                    .washout
+                    .checked_add(split.train)
+                    .and_then(|t| t.checked_add(split.test))
+                    .is_none_or(|t| t > max)
+                {
+                    return Err(RunError::config(
+                        origin,
+                        format!(
+                            "[split] washout + train + test must be at most {max}, got {} + {} + {}",
+                            split.washout, split.train, split.test
+                        ),
+                    ));
+                }
                 split
             }
         };
+        validate_readout(&readout, origin)?;
+        if let DataSource::Task(t) = &source {
+            // The task's parameters are checked now, not when its data are generated.
+            let spec: physrc_tasks::TaskSpec =
+                toml::Value::Table(t.clone())
+                    .try_into()
+                    .map_err(|e: toml::de::Error| {
+                        RunError::config(origin, format!("[task]: {}", e.message()))
+                    })?;
+            spec.validate()
+                .map_err(|e| RunError::config(origin, format!("[task]: {e}")))?;
+            if let (physrc_tasks::TaskSpec::Ipc(c), Some(split)) = (&spec, raw.split) {
+                if split.train < c.max_delay + 2 {
+                    return Err(RunError::config(
+                        origin,
+                        format!(
+                            "[split] train = {} is too short for [task] max_delay = {}: the \
+                             capacity readouts need at least max_delay + 2 training rows",
+                            split.train, c.max_delay
+                        ),
+                    ));
+                }
+            }
+        }
         let cfg = RunConfig {
             substrate: raw.substrate,
             source,
@@ -448,6 +499,66 @@ impl RunConfig {
             p.to_path_buf()
         } else {
             self.base_dir.join(p)
+        }
+    }
+}
+
+/// Checks every `[readout]` setting when the config is loaded, so that a mistake there is
+/// reported before the substrate takes its first step rather than after the run.
+fn validate_readout(r: &ReadoutConfig, origin: &str) -> Result<(), RunError> {
+    let alpha = |name: &str, a: f64| {
+        if a.is_finite() && a >= 0.0 {
+            Ok(())
+        } else {
+            Err(RunError::config(
+                origin,
+                format!("[readout] {name} must be a finite number >= 0, got {a}"),
+            ))
+        }
+    };
+    match r {
+        ReadoutConfig::Ridge(s) => alpha("alpha", s.alpha),
+        ReadoutConfig::Classifier(s) => alpha("alpha", s.alpha),
+        ReadoutConfig::RidgeCv(s) => {
+            if let Some(grid) = &s.alphas {
+                if grid.is_empty() {
+                    return Err(RunError::config(
+                        origin,
+                        "[readout] alphas must list at least one penalty",
+                    ));
+                }
+                for a in grid {
+                    alpha("alphas", *a)?;
+                }
+            }
+            if s.cv == CvKind::Kfold && s.folds < 2 {
+                return Err(RunError::config(
+                    origin,
+                    format!("[readout] folds must be at least 2, got {}", s.folds),
+                ));
+            }
+            Ok(())
+        }
+        ReadoutConfig::Rls(s) => {
+            if !(s.forgetting > 0.0 && s.forgetting <= 1.0) {
+                return Err(RunError::config(
+                    origin,
+                    format!(
+                        "[readout] forgetting must be in (0, 1], got {}",
+                        s.forgetting
+                    ),
+                ));
+            }
+            if !(s.delta.is_finite() && s.delta > 0.0) {
+                return Err(RunError::config(
+                    origin,
+                    format!(
+                        "[readout] delta must be a finite number > 0, got {}",
+                        s.delta
+                    ),
+                ));
+            }
+            Ok(())
         }
     }
 }

@@ -40,9 +40,14 @@ pub enum RunError {
         /// What is wrong.
         message: String,
     },
-    /// Data (from files or a task) does not fit the configuration.
+    /// Data (from files or a task) does not fit the configuration: too few rows, a wrong
+    /// number of columns, values out of range.
     #[error("{0}")]
     Data(String),
+    /// Something physrc itself could not do that no input explains (a thread that could not
+    /// start); the message says what.
+    #[error("{0}")]
+    Internal(String),
     /// The substrate, readout or task reported an error.
     #[error(transparent)]
     Component(#[from] physrc_core::Error),
@@ -74,6 +79,7 @@ impl HasErrorKind for RunError {
             RunError::Io { .. } | RunError::Npy { .. } | RunError::Output { .. } => ErrorKind::Io,
             RunError::Config { .. } => ErrorKind::InvalidParameter,
             RunError::Data(_) => ErrorKind::DimensionMismatch,
+            RunError::Internal(_) => ErrorKind::Other,
             RunError::Component(e) => e.kind(),
             RunError::Log(e) => e.kind(),
         }

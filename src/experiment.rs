@@ -476,7 +476,7 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
     // reach the trainer in order through a short queue, so the sums, and every bit of the
     // fit, are what a single thread would compute. The trainer runs in a one-thread rayon
     // pool so that its linear algebra does not compete with the substrate for the cores.
-    let trainer = readout_driver::Trainer::new(&cfg.readout, &targets, n_features)?;
+    let trainer = readout_driver::Trainer::new(&cfg.readout, &targets, n_features, &cfg.origin)?;
     let mut row = split.washout;
     let (trainer, train_secs) = std::thread::scope(|scope| -> Result<_, RunError> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<(Array2<f64>, std::ops::Range<usize>)>(2);
@@ -486,7 +486,7 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
             let pool = rayon::ThreadPoolBuilder::new()
                 .num_threads(1)
                 .build()
-                .map_err(|e| RunError::Data(format!("cannot start the readout thread: {e}")))?;
+                .map_err(|e| RunError::Internal(format!("cannot start the readout thread: {e}")))?;
             pool.install(|| -> Result<(), RunError> {
                 for (x, rows) in rx {
                     let t1 = Instant::now();
@@ -535,8 +535,8 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
     }
     let t1 = Instant::now();
     let views: Vec<ArrayView2<'_, f64>> = test_x.iter().map(|a| a.view()).collect();
-    let test_x =
-        ndarray::concatenate(Axis(0), &views).map_err(|e| RunError::Data(e.to_string()))?;
+    let test_x = ndarray::concatenate(Axis(0), &views)
+        .map_err(|e| RunError::Internal(format!("joining chunks of states: {e}")))?;
     let test_range = split.washout + split.train..total;
     let (predictions, test_targets, metrics) = fitted.score(test_x.view(), test_range)?;
     readout_secs += t1.elapsed().as_secs_f64();
@@ -546,7 +546,8 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
     if capacity_task {
         let mc_states = driver.mc_states.take().unwrap_or_default();
         let views: Vec<ArrayView2<'_, f64>> = mc_states.iter().map(|a| a.view()).collect();
-        let x = ndarray::concatenate(Axis(0), &views).map_err(|e| RunError::Data(e.to_string()))?;
+        let x = ndarray::concatenate(Axis(0), &views)
+            .map_err(|e| RunError::Internal(format!("joining chunks of states: {e}")))?;
         let u = inputs.slice(s![split.washout..total, 0]);
         let (m, c) = match ipc_spec(cfg)? {
             Some(spec) => measures::information_processing_capacity(

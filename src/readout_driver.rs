@@ -8,7 +8,7 @@ use ndarray::{Array1, Array2, ArrayView2, Axis, s};
 use physrc_readout as ro;
 use physrc_tasks::Targets;
 
-use crate::config::{ReadoutConfig, RidgeCvSettings, RidgeSolver};
+use crate::config::{CvKind, ReadoutConfig, RidgeCvSettings, RidgeSolver};
 use crate::error::RunError;
 use crate::experiment::Series;
 
@@ -64,19 +64,22 @@ impl<'t> Trainer<'t> {
         cfg: &ReadoutConfig,
         targets: &'t Targets,
         n_features: usize,
+        origin: &str,
     ) -> Result<Self, RunError> {
         let classes = matches!(targets, Targets::Classes { .. });
         match cfg {
             ReadoutConfig::Classifier(_) if !classes => {
-                return Err(RunError::Data(
-                    "[readout] kind = \"classifier\" needs class labels as targets; this data has real-valued targets".into(),
+                return Err(RunError::config(
+                    origin,
+                    "[readout] kind = \"classifier\" needs class labels as targets; this data has real-valued targets",
                 ));
             }
             // Cross-validated ridge on class labels fits the one-hot indicators, as the
             // classifier does, with the penalty chosen by cross-validation.
             ReadoutConfig::Ridge(_) | ReadoutConfig::Rls(_) if classes => {
-                return Err(RunError::Data(
-                    "the targets are class labels; use [readout] kind = \"classifier\" or \"ridge-cv\"".into(),
+                return Err(RunError::config(
+                    origin,
+                    "the targets are class labels; use [readout] kind = \"classifier\" or \"ridge-cv\"",
                 ));
             }
             _ => {}
@@ -145,7 +148,7 @@ impl<'t> Trainer<'t> {
             TrainerKind::Hold { x, rows, settings } => {
                 let views: Vec<_> = x.iter().map(|a| a.view()).collect();
                 let x = ndarray::concatenate(Axis(0), &views)
-                    .map_err(|e| RunError::Data(e.to_string()))?;
+                    .map_err(|e| RunError::Internal(format!("joining the training chunks: {e}")))?;
                 let rows = rows.first().map_or(0, |r| r.start)..rows.last().map_or(0, |r| r.end);
                 fit_held(targets, x, rows, &settings)?
             }
@@ -278,15 +281,10 @@ fn ridge_cv(s: &RidgeCvSettings) -> Result<ro::RidgeCv, RunError> {
         Some(a) => a.clone(),
         None => ro::log_grid(1e-10, 1e2, 25).map_err(comp)?,
     };
-    let method = match s.cv.as_str() {
-        "gcv" => ro::CvMethod::Gcv,
-        "loo" => ro::CvMethod::Loo,
-        "kfold" => ro::CvMethod::KFold { folds: s.folds },
-        other => {
-            return Err(RunError::Data(format!(
-                "[readout] cv must be \"gcv\", \"loo\" or \"kfold\", got {other:?}"
-            )));
-        }
+    let method = match s.cv {
+        CvKind::Gcv => ro::CvMethod::Gcv,
+        CvKind::Loo => ro::CvMethod::Loo,
+        CvKind::Kfold => ro::CvMethod::KFold { folds: s.folds },
     };
     ro::RidgeCv::new(alphas, method).map_err(comp)
 }

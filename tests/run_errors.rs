@@ -233,3 +233,58 @@ fn the_cli_reports_errors_without_panicking() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// A mistake in `[readout]` or `[task]` is reported when the config is loaded: a slow run
+/// (five million steps here) never starts, and the message names the key.
+#[test]
+fn readout_and_task_mistakes_fail_before_the_first_step() {
+    let head = "[substrate]\nkind = \"esn\"\nunits = 200\nseed = 1\n[split]\nwashout = 0\n\
+                train = 5000000\ntest = 1000\n";
+    for (rest, key) in [
+        (
+            "[task]\nkind = \"narma10\"\n[readout]\nkind = \"ridge-cv\"\ncv = \"gvc\"\n",
+            "gvc",
+        ),
+        (
+            "[task]\nkind = \"narma10\"\n[readout]\nkind = \"ridge\"\nalpha = -1.0\n",
+            "alpha",
+        ),
+        (
+            "[task]\nkind = \"narma10\"\n[readout]\nkind = \"ridge\"\nalhpa = 1.0\n",
+            "alhpa",
+        ),
+        (
+            "[task]\nkind = \"narma10\"\n[readout]\nkind = \"ridge-cv\"\ncv = \"kfold\"\nfolds = 1\n",
+            "folds",
+        ),
+        (
+            "[task]\nkind = \"narma10\"\n[readout]\nkind = \"ridge-cv\"\nalphas = []\n",
+            "alphas",
+        ),
+        (
+            "[task]\nkind = \"narma10\"\n[readout]\nkind = \"rls\"\nforgetting = 0.0\n",
+            "forgetting",
+        ),
+        ("[task]\nkind = \"narma\"\norder = 0\n", "order"),
+        (
+            "[task]\nkind = \"ipc\"\nmax_delay = 201\n[readout]\nkind = \"ridge-cv\"\n",
+            "max_delay",
+        ),
+    ] {
+        let t = std::time::Instant::now();
+        let e = physrc::config::RunConfig::from_toml_str(
+            &format!("{head}{rest}"),
+            Path::new("."),
+            "test.toml",
+        )
+        .and_then(|cfg| physrc::experiment::run(&cfg).map(|_| ()))
+        .unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains(key), "{key}: {msg}");
+        assert!(
+            t.elapsed().as_secs_f64() < 5.0,
+            "{key}: reported after {:?}",
+            t.elapsed()
+        );
+    }
+}

@@ -90,8 +90,8 @@ fn a_bad_filter_fails_before_anything_runs_and_names_the_known_cells() {
 #[test]
 fn a_failing_cell_is_reported_and_the_others_still_run() {
     let dir = tempfile::tempdir().unwrap();
-    // The IPC cell asks for delays its training part cannot hold: it fails when it runs,
-    // after the plan has accepted it.
+    // The linear network with spectral radius 3 passes every check (its first steps are
+    // finite) but its states overflow to infinity over the run: it fails when it runs.
     let matrix = r#"
 [matrix]
 features = 20
@@ -107,21 +107,19 @@ label = "Echo-state network"
 size = { key = "units" }
 config = { kind = "esn", spectral_radius = 0.9, input_scaling = 0.5 }
 
+[[substrate]]
+name = "unstable"
+label = "Linear network beyond the stability limit"
+size = { key = "units" }
+config = { kind = "esn", spectral_radius = 3.0, activation = "identity", input_scaling = 0.5 }
+
 [[task]]
 name = "narma10"
 label = "NARMA10"
 metric = "nrmse"
 better = "lower"
 config = { kind = "narma10" }
-split = { washout = 50, train = 400, test = 100 }
-
-[[task]]
-name = "ipc"
-label = "IPC"
-metric = "ipc_total"
-better = "higher"
-config = { kind = "ipc", max_delay = 100 }
-split = { washout = 50, train = 60, test = 100 }
+split = { washout = 50, train = 700, test = 100 }
 "#;
     let path = dir.path().join("matrix.toml");
     std::fs::write(&path, matrix).unwrap();
@@ -135,24 +133,27 @@ split = { washout = 50, train = 60, test = 100 }
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(stdout.contains("failed: esn/ipc: seed 0: ipc:"), "{stdout}");
+    assert!(
+        stdout.contains("failed: unstable/narma10: seed 0:"),
+        "{stdout}"
+    );
     let results: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     let cells = results["cells"].as_array().unwrap();
-    let ok = cells.iter().find(|c| c["task"] == "narma10").unwrap();
+    let ok = cells.iter().find(|c| c["substrate"] == "esn").unwrap();
     assert!(ok["error"].is_null());
     assert_eq!(
         ok["metrics"]["nrmse"]["values"].as_array().unwrap().len(),
         2
     );
-    let failed = cells.iter().find(|c| c["task"] == "ipc").unwrap();
+    let failed = cells.iter().find(|c| c["substrate"] == "unstable").unwrap();
     assert!(
-        failed["error"].as_str().unwrap().contains("max_delay"),
+        failed["error"].as_str().unwrap().contains("non-finite"),
         "{failed}"
     );
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
     assert!(
-        html.contains("Failed cells") && html.contains("esn/ipc"),
+        html.contains("Failed cells") && html.contains("unstable/narma10"),
         "the report names it"
     );
 }
