@@ -336,7 +336,7 @@ impl RunConfig {
     pub fn from_toml_str(text: &str, base_dir: &Path, origin: &str) -> Result<RunConfig, RunError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| RunError::Config {
             origin: origin.to_owned(),
-            message: e.message().to_owned() + &span_hint(text, e.span()),
+            message: toml_error(text, &e),
         })?;
         let source = match (raw.task, raw.data) {
             (Some(t), None) => DataSource::Task(t),
@@ -417,7 +417,7 @@ impl RunConfig {
                 toml::Value::Table(t.clone())
                     .try_into()
                     .map_err(|e: toml::de::Error| {
-                        RunError::config(origin, format!("[task]: {}", e.message()))
+                        RunError::config(origin, format!("[task]: {}", plain_words(e.message())))
                     })?;
             spec.validate()
                 .map_err(|e| RunError::config(origin, format!("[task]: {e}")))?;
@@ -568,6 +568,36 @@ pub(crate) fn without_kind(t: &toml::Table) -> toml::Table {
     let mut t = t.clone();
     t.remove("kind");
     t
+}
+
+/// A TOML parse or type error in the words of the config file: what is wrong, in plain
+/// words rather than Rust's type names, and the line it is on.
+pub fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    plain_words(e.message()) + &span_hint(text, e.span())
+}
+
+/// Replaces the Rust type names serde puts in its messages (`expected usize`) with what a
+/// user can act on (`expected a whole number >= 0`).
+pub fn plain_words(message: &str) -> String {
+    const WORDS: [(&str, &str); 12] = [
+        ("expected usize", "expected a whole number >= 0"),
+        ("expected u64", "expected a whole number >= 0"),
+        ("expected u32", "expected a whole number >= 0"),
+        ("expected u16", "expected a whole number >= 0"),
+        ("expected u8", "expected a whole number >= 0"),
+        ("expected i64", "expected a whole number"),
+        ("expected i32", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected f32", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+        ("expected a sequence", "expected a list [...]"),
+        ("expected a map", "expected a table"),
+    ];
+    let mut m = message.to_owned();
+    for (from, to) in WORDS {
+        m = m.replace(from, to);
+    }
+    m
 }
 
 fn span_hint(text: &str, span: Option<std::ops::Range<usize>>) -> String {

@@ -227,7 +227,7 @@ fn simulate_nanomagnet(
     let cfg: physrc::nanomagnet::SimulationConfig =
         toml::from_str(&text).map_err(|e| RunError::Config {
             origin: config.display().to_string(),
-            message: e.message().to_owned(),
+            message: physrc::config::toml_error(&text, &e),
         })?;
     let base = config.parent().unwrap_or(std::path::Path::new("."));
     let o = physrc::nanomagnet::simulate(&cfg, base).map_err(RunError::from_component)?;

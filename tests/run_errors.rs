@@ -288,3 +288,42 @@ fn readout_and_task_mistakes_fail_before_the_first_step() {
         );
     }
 }
+
+/// Type mistakes are reported in the words of the file, with their line, by `physrc run` and
+/// `physrc simulate` alike.
+#[test]
+fn type_mistakes_name_the_line_in_plain_words() {
+    let e = physrc::config::RunConfig::from_toml_str(
+        "[substrate]\nkind = \"esn\"\nunits = 10\n[task]\nkind = \"narma10\"\n[split]\ntrain = -10\ntest = 10\n",
+        Path::new("."),
+        "test.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("expected a whole number >= 0") && e.contains("(line 7)"),
+        "{e}"
+    );
+    assert!(!e.contains("usize"), "{e}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let sim = dir.path().join("sim.toml");
+    std::fs::write(
+        &sim,
+        "geometry = \"square-closed\"\nsize = [4, -4]\nh_ext = \"f.npy\"\n",
+    )
+    .unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_physrc"))
+        .args(["simulate", "nanomagnet"])
+        .arg(&sim)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("whole number >= 0") && err.contains("(line 2)"),
+        "{err}"
+    );
+}
