@@ -220,6 +220,22 @@ fn default_delta() -> f64 {
     1e-2
 }
 
+/// What a seed set by [`RunConfig::set_seed`] reaches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SeedUse {
+    /// The substrate took it (its disorder, masks, couplings or noise).
+    pub substrate: bool,
+    /// The generated task took it (its input stream).
+    pub task: bool,
+}
+
+impl SeedUse {
+    /// Whether the seed changes anything at all.
+    pub fn any(&self) -> bool {
+        self.substrate || self.task
+    }
+}
+
 /// The `[output]` section.
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -467,17 +483,29 @@ impl RunConfig {
         }
     }
 
-    /// Overrides the `seed` of the substrate and of a generated task (the CLI's `--seed`).
-    pub fn set_seed(&mut self, seed: u64) {
-        let v = toml::Value::Integer(i64::try_from(seed).unwrap_or(i64::MAX));
-        // Substrates name their seed `seed`, except the nanomagnet, which mirrors flatspin.
-        let key = if self.substrate_kind().ok() == Some("nanomagnet") {
-            "random_seed"
-        } else {
-            "seed"
-        };
-        if self.substrate_kind().ok() != Some("recorded") {
+    /// Overrides the `seed` of the substrate and of a generated task (the CLI's `--seed`), and
+    /// says which of the two took it: recorded states take none, and deterministic tasks
+    /// (Hénon, the transformations) and data files take none, so a seed can change nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::Config`] for a seed above the largest integer a TOML file can hold
+    /// (`i64::MAX`), which could not be written back into the config.
+    pub fn set_seed(&mut self, seed: u64) -> Result<SeedUse, RunError> {
+        let v = toml::Value::Integer(i64::try_from(seed).map_err(|_| {
+            RunError::config(
+                &self.origin,
+                format!(
+                    "seed {seed} is above the largest seed a config can hold ({})",
+                    i64::MAX
+                ),
+            )
+        })?);
+        let mut used = SeedUse::default();
+        let kind = self.substrate_kind().ok().map(str::to_owned);
+        if let Some(key) = kind.as_deref().and_then(seed_key) {
             self.substrate.insert(key.to_owned(), v.clone());
+            used.substrate = true;
         }
         if let DataSource::Task(t) = &mut self.source {
             // Deterministic tasks (Hénon, transformations) take no seed; only set it where
@@ -489,8 +517,10 @@ impl RunConfig {
                 .is_ok()
             {
                 *t = with_seed;
+                used.task = true;
             }
         }
+        Ok(used)
     }
 
     /// Resolves a path from the config against its folder.
@@ -500,6 +530,16 @@ impl RunConfig {
         } else {
             self.base_dir.join(p)
         }
+    }
+}
+
+/// The key a substrate kind takes its seed under: `seed`, except the nanomagnet, whose keys
+/// mirror flatspin's (`random_seed`); recorded states take none.
+fn seed_key(kind: &str) -> Option<&'static str> {
+    match kind {
+        "recorded" => None,
+        "nanomagnet" => Some("random_seed"),
+        _ => Some("seed"),
     }
 }
 

@@ -130,7 +130,13 @@ fn main() -> ExitCode {
             let res = (|| {
                 let mut cfg = RunConfig::from_path(&config)?;
                 if let Some(s) = seed {
-                    cfg.set_seed(s);
+                    if !cfg.set_seed(s)?.any() {
+                        eprintln!(
+                            "note: --seed {s} changes nothing here: neither the substrate nor \
+                             the data of {} take a seed",
+                            cfg.origin
+                        );
+                    }
                 }
                 cfg.output.states |= states;
                 physrc::outdir::prepare(&out, &physrc::outdir::RUN_OUTPUTS, force)?;

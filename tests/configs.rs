@@ -39,7 +39,7 @@ fn measure(cfg: &RunConfig, exp: &Expectation) -> Result<Vec<f64>, String> {
     (0..exp.seeds)
         .map(|seed| {
             let mut c = cfg.clone();
-            c.set_seed(seed);
+            c.set_seed(seed).map_err(|e| e.to_string())?;
             let report = experiment::run(&c)
                 .map_err(|e| format!("--seed {seed}: {e}"))?
                 .report;

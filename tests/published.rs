@@ -26,7 +26,7 @@ fn per_seed(cfg: &RunConfig, metric: &str, seeds: u64) -> Vec<f64> {
     (0..seeds)
         .map(|seed| {
             let mut c = cfg.clone();
-            c.set_seed(seed);
+            c.set_seed(seed).unwrap();
             let report = experiment::run(&c)
                 .unwrap_or_else(|e| panic!("{} --seed {seed}: {e}", cfg.origin))
                 .report;

@@ -327,3 +327,45 @@ fn type_mistakes_name_the_line_in_plain_words() {
         "{err}"
     );
 }
+
+/// `--seed` says so when nothing takes it, and a seed a config cannot hold is an error rather
+/// than silently clamped.
+#[test]
+fn seeds_that_change_nothing_are_named_and_out_of_range_seeds_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write_data(dir.path());
+    let states = Array2::from_shape_fn((60, 3), |(t, j)| ((t * (j + 1)) as f64 * 0.1).cos());
+    write_npy(dir.path().join("states.npy"), &states).unwrap();
+    let cfg = dir.path().join("recorded.toml");
+    std::fs::write(
+        &cfg,
+        format!("[substrate]\nkind = \"recorded\"\nstates = \"states.npy\"\n{DATA}"),
+    )
+    .unwrap();
+    let run = |seed: &str, out: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_physrc"))
+            .arg("run")
+            .arg(&cfg)
+            .args(["--seed", seed, "--out"])
+            .arg(dir.path().join(out))
+            .output()
+            .unwrap()
+    };
+    let o = run("3", "a");
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--seed 3 changes nothing"), "{err}");
+
+    let o = run("9223372036854775808", "b");
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("above the largest seed"), "{err}");
+
+    let mut c = RunConfig::from_toml_str(&config(DATA), dir.path(), "t").unwrap();
+    let used = c.set_seed(7).unwrap();
+    assert!(
+        used.substrate && !used.task,
+        "an ESN on data files: only the substrate"
+    );
+    assert_eq!(c.substrate["seed"].as_integer(), Some(7));
+}

@@ -546,8 +546,8 @@ fn cell_toml(
 /// Whether the task's data change with the seed (generated tasks with a `seed` key).
 fn task_depends_on_seed(cfg: &RunConfig) -> bool {
     let (mut a, mut b) = (cfg.clone(), cfg.clone());
-    a.set_seed(0);
-    b.set_seed(1);
+    let _ = a.set_seed(0);
+    let _ = b.set_seed(1);
     match (&a.source, &b.source) {
         (physrc::config::DataSource::Task(x), physrc::config::DataSource::Task(y)) => x != y,
         _ => false,
@@ -584,7 +584,7 @@ fn probe_substrate(
     let mut energy_model = false;
     for seed in [0, 1] {
         let mut c = cfg.clone();
-        c.set_seed(seed);
+        c.set_seed(seed).map_err(|e| format!("{origin}: {e}"))?;
         let mut r = physrc::substrate::build(&kind, &c, 1).map_err(|e| format!("{origin}: {e}"))?;
         if r.state_dim() != features {
             return Err(format!(
@@ -616,8 +616,8 @@ fn execute(plan: &Plan, cell: &CellPlan, bar: &ProgressBar) -> CellResult {
     for &seed in &cell.seeds {
         bar.set_message(format!("{task} seed {seed}"));
         let mut cfg = cell.cfg.clone();
-        cfg.set_seed(seed);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            cfg.set_seed(seed)?;
             physrc::experiment::run(&cfg)
         }));
         bar.inc(1);

@@ -317,7 +317,7 @@ impl Sweep {
         let mut cfg = RunConfig::from_toml_str(&text, &self.base_dir, &origin)
             .map_err(|e| context(without_line_hint(&e.to_string()).to_owned()))?;
         if let Some(s) = seed {
-            cfg.set_seed(s);
+            cfg.set_seed(s).map_err(|e| context(e.to_string()))?;
         }
         check_substrate_keys(&cfg).map_err(context)?;
         check_task_keys(&cfg).map_err(context)?;

@@ -48,7 +48,7 @@ fn two_cells_equal_physrc_run_of_their_config_and_seed() {
         assert_eq!(seeds, [0, 1], "both substrates and tasks take the seed");
         for (i, &seed) in seeds.iter().enumerate() {
             let mut c = cfg.clone();
-            c.set_seed(seed);
+            c.set_seed(seed).unwrap();
             let report = physrc::experiment::run(&c).unwrap().report;
             let metrics = cell["metrics"].as_object().unwrap();
             assert_eq!(metrics.len(), report.metrics.len());
