@@ -25,6 +25,8 @@ pub enum ErrorKind {
     NotFitted,
     /// Reading or writing a file or a port failed, or a file had the wrong format.
     Io,
+    /// The configuration needs more memory than is available; nothing was allocated.
+    InsufficientMemory,
     /// Anything not covered above.
     Other,
 }
@@ -40,6 +42,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Diverged => "diverged",
             ErrorKind::NotFitted => "not fitted",
             ErrorKind::Io => "i/o error",
+            ErrorKind::InsufficientMemory => "insufficient memory",
             ErrorKind::Other => "other error",
         };
         f.write_str(s)

@@ -24,12 +24,19 @@
 //! [`Error`] the trait returns. Generic code (a sweep, the CLI, a retry loop around the rig)
 //! matches on the kind; a person reads the message.
 //!
+//! # Memory
+//!
+//! A substrate estimates the memory its configuration needs before it allocates and checks
+//! the estimate against a [`MemoryBudget`] ([`MemoryError`] names the key); the caller, which
+//! may do I/O, decides the budget.
+//!
 //! The core does no I/O.
 #![deny(missing_docs)]
 
 mod error;
 mod info;
 mod input;
+mod memory;
 mod reservoir;
 
 #[cfg(feature = "contract")]
@@ -38,4 +45,5 @@ pub mod contract;
 pub use error::{Error, ErrorKind, HasErrorKind};
 pub use info::{Info, ParamValue};
 pub use input::{InputError, check_input, check_state_len};
+pub use memory::{MemoryBudget, MemoryError, bytes_for};
 pub use reservoir::{Reservoir, RunInputError, validate_sequence};

@@ -3,11 +3,13 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, Array2, ArrayD, Ix2};
 use ndarray_npy::{ReadNpyError, read_npy};
-use physrc_core::Info;
+use physrc_core::{Info, MemoryBudget, bytes_for};
 use serde::Deserialize;
 
 use crate::error::shape2;
-use crate::esn::{check_fraction, check_non_negative, generate_bias, generate_w, generate_win};
+use crate::esn::{
+    check_fraction, check_non_negative, check_units, generate_bias, generate_w, generate_win,
+};
 use crate::{Activation, Esn, EsnError, Storage, WInit};
 
 /// The `[substrate]` table of a run config for `kind = "esn"` (the facade removes `kind`).
@@ -47,7 +49,9 @@ pub struct EsnConfig {
     pub bias: Option<PathBuf>,
     /// Leak rate in (0, 1]; default 1.
     pub leak_rate: Option<f64>,
-    /// Number of units; required unless `w` is given.
+    /// Number of units; required unless `w` is given. At most [`MAX_UNITS`](crate::MAX_UNITS),
+    /// and refused by [`build_within`](Self::build_within) when generating the matrices would
+    /// need more memory than its budget (about 24·N² bytes).
     pub units: Option<usize>,
     /// Spectral radius of the generated `W`; default 1.
     pub spectral_radius: Option<f64>,
@@ -78,6 +82,21 @@ impl EsnConfig {
     /// [`EsnError::NpyShape`] naming the file, the shape found and the shape expected; and
     /// every error of [`Esn::new`] and [`Esn::from_matrices`].
     pub fn build(&self, base_dir: &Path, input_dim: usize) -> Result<Esn, EsnError> {
+        self.build_within(base_dir, input_dim, MemoryBudget::UNLIMITED)
+    }
+
+    /// As [`build`](Self::build), refusing before anything is generated when the matrices
+    /// would need more memory than `budget`.
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build); [`EsnError::Memory`] naming `units` and the estimate.
+    pub fn build_within(
+        &self,
+        base_dir: &Path,
+        input_dim: usize,
+        budget: MemoryBudget,
+    ) -> Result<Esn, EsnError> {
         self.check_conflicts()?;
         if input_dim == 0 {
             return Err(EsnError::Parameter {
@@ -119,6 +138,8 @@ impl EsnConfig {
                     when: "when `w` is not given",
                 })?;
                 let init = self.w_init.unwrap_or_default();
+                check_units(units)?;
+                budget.check("units", units, generation_bytes(units, input_dim, init))?;
                 let sr = self.spectral_radius.unwrap_or(1.0);
                 let connectivity = self.connectivity.unwrap_or(0.1);
                 let w = generate_w(units, init, sr, connectivity, seed)?;
@@ -228,6 +249,20 @@ impl EsnConfig {
         }
         Ok(())
     }
+}
+
+/// Peak bytes of generating a network of `units` units for `input_dim` inputs.
+///
+/// `W` is drawn dense (8·N² bytes, plus up to as much again for the index sample placing its
+/// nonzero entries), the eigenvalue solver works on a dense copy with a workspace of the same
+/// order, and the stored layout is built while `W` is alive: about three dense N×N matrices at
+/// the peak. The orthogonal draw holds four (the Gaussian matrix, the Householder basis, Q and
+/// the signed result). `Win` adds two N×d matrices.
+fn generation_bytes(units: usize, input_dim: usize, init: WInit) -> u64 {
+    let n = units as u64;
+    let dense = if init == WInit::Orthogonal { 4 } else { 3 };
+    bytes_for(n.saturating_mul(n), 8 * dense)
+        .saturating_add(bytes_for(n.saturating_mul(input_dim as u64), 16))
 }
 
 /// An error when the file key `given` is set together with any of the keys in `others` that

@@ -1,6 +1,6 @@
 use std::path::PathBuf;
 
-use physrc_core::{ErrorKind, HasErrorKind};
+use physrc_core::{ErrorKind, HasErrorKind, MemoryError};
 
 /// Everything that can go wrong building or running an [`Esn`](crate::Esn).
 #[non_exhaustive]
@@ -123,6 +123,9 @@ pub enum EsnError {
         /// Its would-be value.
         value: f64,
     },
+    /// The configuration needs more memory than the budget it was built with.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
 }
 
 impl HasErrorKind for EsnError {
@@ -138,6 +141,7 @@ impl HasErrorKind for EsnError {
             EsnError::Npy { .. } => ErrorKind::Io,
             EsnError::Diverged { .. } => ErrorKind::Diverged,
             EsnError::LinearAlgebra { .. } => ErrorKind::Other,
+            EsnError::Memory(e) => e.kind(),
         }
     }
 }

@@ -171,6 +171,30 @@ pub(crate) fn check_non_negative(name: &'static str, value: f64) -> Result<(), E
     }
 }
 
+/// Most units a generated `W` may have.
+///
+/// `W` is generated dense and its spectral radius computed by a dense eigenvalue solver, so
+/// memory grows as N² (about 24·N² bytes at the peak, 24 TB at this bound) and time as N³;
+/// beyond a few thousand units generation takes minutes. The bound keeps the size arithmetic
+/// far from overflow; the memory budget of
+/// [`EsnConfig::build_within`](crate::EsnConfig::build_within) is what refuses sizes the
+/// machine cannot hold.
+pub const MAX_UNITS: usize = 1_000_000;
+
+/// Checks the number of units of a generated `W`: at least 1, at most [`MAX_UNITS`].
+pub(crate) fn check_units(units: usize) -> Result<(), EsnError> {
+    check_count("units", units)?;
+    if units <= MAX_UNITS {
+        Ok(())
+    } else {
+        Err(EsnError::Parameter {
+            name: "units",
+            expected: "at most 1000000",
+            value: units as f64,
+        })
+    }
+}
+
 pub(crate) fn check_count(name: &'static str, value: usize) -> Result<(), EsnError> {
     if value >= 1 {
         Ok(())
@@ -191,7 +215,7 @@ pub(crate) fn generate_w(
     connectivity: f64,
     seed: u64,
 ) -> Result<Array2<f64>, EsnError> {
-    check_count("units", units)?;
+    check_units(units)?;
     check_positive("spectral_radius", spectral_radius)?;
     check_fraction("connectivity", connectivity)?;
     let mut rng = rng_for(seed, W_STREAM);

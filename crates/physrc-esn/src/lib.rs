@@ -87,6 +87,6 @@ mod matrix;
 
 pub use config::EsnConfig;
 pub use error::EsnError;
-pub use esn::{Activation, Esn, EsnParams, WInit};
+pub use esn::{Activation, Esn, EsnParams, MAX_UNITS, WInit};
 pub use generate::spectral_radius;
 pub use matrix::Storage;

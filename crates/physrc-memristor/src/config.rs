@@ -1,10 +1,12 @@
 use std::path::Path;
 
+use physrc_core::{MemoryBudget, bytes_for};
 use serde::Deserialize;
 
+use crate::reservoir::MAX_SIZE;
 use crate::{
-    DuParams, HpParams, MemristorError, MemristorReservoir, ModelParams, ReservoirParams,
-    VteamParams, ZhongParams,
+    Du2017, DuParams, Hp, HpParams, MemristorError, MemristorReservoir, ModelParams,
+    ReservoirParams, Vteam, VteamParams, Zhong2021, ZhongParams,
 };
 
 /// Which device model a reservoir uses.
@@ -61,9 +63,9 @@ impl Model {
 pub struct MemristorConfig {
     /// Device model.
     pub model: Model,
-    /// Number of parallel devices `N`.
+    /// Number of parallel devices `N`. `N·M·d` (with `d` input columns) may not exceed 2^26.
     pub devices: usize,
-    /// Mask length `M` (virtual nodes per device).
+    /// Mask length `M` (virtual nodes per device); see `devices` for the bound.
     pub virtual_nodes: usize,
     /// Voltage at masked input −1, V.
     pub v_min: f64,
@@ -134,10 +136,39 @@ impl MemristorConfig {
     /// As [`model_params`](Self::model_params) and [`MemristorReservoir::new`].
     pub fn build(
         &self,
-        _base_dir: &Path,
+        base_dir: &Path,
         input_dim: usize,
     ) -> Result<MemristorReservoir, MemristorError> {
+        self.build_within(base_dir, input_dim, MemoryBudget::UNLIMITED)
+    }
+
+    /// As [`build`](Self::build), refusing before anything is allocated when the masks and
+    /// devices would need more memory than `budget`.
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build); [`MemristorError::Memory`] naming `devices` and the
+    /// estimate.
+    pub fn build_within(
+        &self,
+        _base_dir: &Path,
+        input_dim: usize,
+        budget: MemoryBudget,
+    ) -> Result<MemristorReservoir, MemristorError> {
         let model = self.model_params()?;
+        // Sizes beyond the fixed bound are refused by `MemristorReservoir::new` with a message
+        // about the bound, which says more than an estimate would.
+        let (n, m, d) = (self.devices, self.virtual_nodes, input_dim);
+        if n.checked_mul(m)
+            .and_then(|x| x.checked_mul(d))
+            .is_some_and(|x| x <= MAX_SIZE)
+        {
+            budget.check(
+                "devices",
+                format_args!("{n} (with virtual_nodes = {m}, {d} input columns)"),
+                memory_bytes(n, m, d),
+            )?;
+        }
         MemristorReservoir::new(ReservoirParams {
             devices: self.devices,
             virtual_nodes: self.virtual_nodes,
@@ -154,4 +185,23 @@ impl MemristorConfig {
             model,
         })
     }
+}
+
+/// Peak bytes of a reservoir of `n` devices with `m` virtual nodes and `d` inputs: the `N·M·d`
+/// masks, two copies of every device (the continuous models keep a scratch bank so a failed
+/// step leaves the devices untouched) and a state row.
+fn memory_bytes(n: usize, m: usize, d: usize) -> u64 {
+    let device = [
+        size_of::<Zhong2021>(),
+        size_of::<Du2017>(),
+        size_of::<Hp>(),
+        size_of::<Vteam>(),
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(0) as u64;
+    let (n, m, d) = (n as u64, m as u64, d as u64);
+    bytes_for(n.saturating_mul(m).saturating_mul(d), 8)
+        .saturating_add(bytes_for(n, 2 * device))
+        .saturating_add(bytes_for(n.saturating_mul(m), 8))
 }

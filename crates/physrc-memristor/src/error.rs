@@ -1,4 +1,4 @@
-use physrc_core::{ErrorKind, HasErrorKind};
+use physrc_core::{ErrorKind, HasErrorKind, MemoryError};
 
 /// Everything that can go wrong when building or driving a memristor model or reservoir.
 ///
@@ -117,6 +117,9 @@ pub enum MemristorError {
         /// The step budget.
         max_steps: usize,
     },
+    /// The configuration needs more memory than the budget it was built with.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
 }
 
 impl HasErrorKind for MemristorError {
@@ -133,6 +136,7 @@ impl HasErrorKind for MemristorError {
             | MemristorError::TableForOtherModel { .. }
             | MemristorError::NotForModel { .. } => ErrorKind::InvalidParameter,
             MemristorError::StepLimit { .. } => ErrorKind::Diverged,
+            MemristorError::Memory(e) => e.kind(),
         }
     }
 }

@@ -273,7 +273,7 @@ fn rng(seed: u64, stream: u64) -> ChaCha8Rng {
 }
 
 /// Largest `N·M·d` accepted, to turn a typo into an error rather than an allocation failure.
-const MAX_SIZE: usize = 1 << 26;
+pub(crate) const MAX_SIZE: usize = 1 << 26;
 
 impl MemristorReservoir {
     /// Builds the reservoir: validates everything, draws masks and device parameters.

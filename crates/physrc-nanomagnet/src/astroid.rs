@@ -217,6 +217,11 @@ impl AstroidTable {
                 self.search_coarse(c, q, &mut best);
             }
         }
+        if best.0 == usize::MAX {
+            // No distance compared: `q` is not finite, or so far out (a field of 1e154 times
+            // the threshold) that every squared distance overflows. Any point is as near.
+            return (0, f64::INFINITY);
+        }
         (best.0, best.1.sqrt())
     }
 

@@ -1,15 +1,17 @@
 //! Plain simulation from a configuration: the `physrc simulate nanomagnet` entry point.
 
+use std::f64::consts::PI;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, Array2, ArrayD, Ix1, Ix2};
 use ndarray_npy::{ReadNpyExt, ReadableElement};
+use physrc_core::{MemoryBudget, bytes_for};
 use serde::Deserialize;
 
 use crate::error::NanomagnetError;
-use crate::geometry::Layout;
+use crate::geometry::{GeometryKind, Layout, MAX_CELLS};
 use crate::model::SpinIce;
 use crate::params::{Engine, FlipMode, ModelParams};
 
@@ -120,6 +122,59 @@ pub struct SimulationConfig {
     pub h_ext: PathBuf,
 }
 
+/// Bytes per magnet at the peak of building an array and its reservoir: positions and angles,
+/// the engine's per-magnet fields, spins, thresholds, heap and stamps (about 150 bytes), the
+/// neighbour lists' per-magnet headers while they are built, the vortex state and the
+/// readout's per-magnet index, rounded up.
+pub(crate) const BYTES_PER_MAGNET: u64 = 256;
+
+/// Bytes per neighbour pair at the peak of building the lists: the index in the raw list and,
+/// where no two magnets share a row (an irregular array, or a cutoff reaching the edges from
+/// everywhere), the stored offset and coupling and the key of the row's pattern; rounded up.
+/// Regular lattices share most rows and need far less, so for them the estimate is high.
+pub(crate) const BYTES_PER_PAIR: u64 = 64;
+
+/// The number of magnets of a lattice of `size` cells, `None` for `custom` (whose files say)
+/// and for sizes the geometry refuses anyway.
+fn magnet_count(geometry: GeometryName, [nx, ny]: [usize; 2]) -> Option<u64> {
+    if nx == 0 || ny == 0 || nx.checked_mul(ny)? > MAX_CELLS {
+        return None;
+    }
+    let (x, y) = (nx as u64, ny as u64);
+    Some(match geometry {
+        GeometryName::SquareClosed
+        | GeometryName::PinwheelDiamond
+        | GeometryName::PinwheelRandom => (y + 1) * x + y * (x + 1),
+        GeometryName::SquareOpen => x * y,
+        GeometryName::Kagome => 4 * x + (2 * x + 1) * (y - 1) + (x + 1) * y,
+        GeometryName::Custom => return None,
+    })
+}
+
+/// Magnets per unit area (lattice spacing 1) far from the edges: two per cell of square and
+/// pinwheel ice (closed), one of open square ice, three per `2 × √3` cell of kagome ice.
+fn lattice_density(kind: GeometryKind) -> f64 {
+    match kind {
+        GeometryKind::SquareOpen => 1.0,
+        GeometryKind::Kagome => 3.0 / (2.0 * 3f64.sqrt()),
+        _ => 2.0,
+    }
+}
+
+impl GeometryName {
+    /// The lattice this name builds, `None` for `custom`.
+    fn kind(self) -> Option<GeometryKind> {
+        Some(match self {
+            GeometryName::SquareClosed => GeometryKind::SquareClosed,
+            GeometryName::SquareOpen => GeometryKind::SquareOpen,
+            GeometryName::PinwheelDiamond => GeometryKind::PinwheelDiamond,
+            GeometryName::PinwheelRandom => GeometryKind::PinwheelRandom,
+            GeometryName::Kagome => GeometryKind::Kagome,
+            GeometryName::Custom => return None,
+        })
+    }
+}
+
 /// What [`simulate`] returns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimulationOutput {
@@ -227,8 +282,83 @@ impl SimulationConfig {
     ///
     /// Invalid parameters, or a missing, unreadable or mis-shaped file.
     pub fn build(&self, base_dir: &Path) -> Result<SpinIce, NanomagnetError> {
+        self.build_within(base_dir, MemoryBudget::UNLIMITED)
+    }
+
+    /// As [`build`](Self::build), refusing before the array is allocated when it would need
+    /// more memory than `budget`: first from `size` alone, then, once the magnets are placed,
+    /// with an upper bound on their neighbour pairs (which `neighbor_distance` drives).
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build); [`NanomagnetError::Memory`] naming `size` or
+    /// `neighbor_distance` and the estimate.
+    pub fn build_within(
+        &self,
+        base_dir: &Path,
+        budget: MemoryBudget,
+    ) -> Result<SpinIce, NanomagnetError> {
+        let size = self.size.unwrap_or([4, 4]);
+        // The array's memory: per magnet and per neighbour pair. The key named is the one that
+        // drives the estimate: `neighbor_distance` when it is given and the pairs dominate.
+        let check = |n: u64, pairs: u64, how_many: &str| {
+            let (magnets, links) = (
+                bytes_for(n, BYTES_PER_MAGNET),
+                bytes_for(pairs, BYTES_PER_PAIR),
+            );
+            match self.neighbor_distance {
+                Some(nd) if links > magnets => budget.check(
+                    "neighbor_distance",
+                    format_args!("{nd} ({how_many} {pairs} neighbour pairs among {n} magnets)"),
+                    magnets.saturating_add(links),
+                ),
+                _ if self.geometry == GeometryName::Custom => budget.check(
+                    "positions",
+                    format_args!("{n} magnets"),
+                    magnets.saturating_add(links),
+                ),
+                _ => budget.check(
+                    "size",
+                    format_args!("[{}, {}] ({n} magnets)", size[0], size[1]),
+                    magnets.saturating_add(links),
+                ),
+            }
+        };
+        if let (Some(n), Some(kind)) = (magnet_count(self.geometry, size), self.geometry.kind()) {
+            // Before placing anything: the neighbours a magnet of an infinite lattice has
+            // within the cutoff stand in for the exact count taken once the magnets are placed.
+            let nd = self
+                .neighbor_distance
+                .unwrap_or(kind.default_neighbor_distance());
+            // A distance that is not positive is refused with the parameters below.
+            let area = if nd > 0.0 { PI * nd * nd } else { 0.0 };
+            let per_magnet = (area * lattice_density(kind)).min(n.saturating_sub(1) as f64);
+            check(n, (n as f64 * per_magnet) as u64, "about")?;
+        }
         let layout = self.layout(base_dir)?;
-        let mut ice = SpinIce::new(layout, self.model_params()?)?;
+        // A huge spacing can place magnets beyond the largest float, where distances are
+        // infinite or NaN and the neighbour grid cannot be laid out.
+        if let Some(v) = layout.positions().iter().find(|v| !v.is_finite()) {
+            return Err(NanomagnetError::param(
+                "lattice_spacing",
+                "is so large that magnet positions overflow",
+                *v,
+            ));
+        }
+        let params = self.model_params()?;
+        let nd = params
+            .get()
+            .neighbor_distance
+            .unwrap_or(layout.kind().default_neighbor_distance());
+        let cutoff = layout.lattice_spacing() * nd + 1e-5;
+        let cap = budget.get() / BYTES_PER_PAIR;
+        let pairs = crate::neighbors::count_pairs(layout.positions(), cutoff, cap);
+        check(
+            layout.len() as u64,
+            pairs,
+            if pairs > cap { "over" } else { "exactly" },
+        )?;
+        let mut ice = SpinIce::new(layout, params)?;
         let n = ice.len();
         if let Some(t) = &self.threshold {
             let path = base_dir.join(t);

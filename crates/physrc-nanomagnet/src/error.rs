@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use physrc_core::{ErrorKind, HasErrorKind};
+use physrc_core::{ErrorKind, HasErrorKind, MemoryError};
 
 /// Everything that can go wrong building or driving a nanomagnet array.
 ///
@@ -81,6 +81,9 @@ pub enum NanomagnetError {
         /// The underlying reason.
         message: String,
     },
+    /// The configuration needs more memory than the budget it was built with.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
 }
 
 impl NanomagnetError {
@@ -122,6 +125,7 @@ impl HasErrorKind for NanomagnetError {
                 ErrorKind::InvalidInput
             }
             NanomagnetError::ReadNpy { .. } => ErrorKind::Io,
+            NanomagnetError::Memory(e) => e.kind(),
         }
     }
 }

@@ -66,6 +66,11 @@ pub struct Layout {
     lattice_spacing: f64,
 }
 
+/// Most cells `nx·ny` a lattice may have. Indices are stored as 32-bit integers in the
+/// neighbour lists, and kagome ice has three magnets per cell; the memory budget refuses far
+/// smaller arrays on most machines (square ice needs about 600 bytes per cell).
+pub(crate) const MAX_CELLS: usize = 400_000_000;
+
 fn check_size(nx: usize, ny: usize) -> Result<(), NanomagnetError> {
     if nx == 0 || ny == 0 {
         return Err(NanomagnetError::InvalidChoice {
@@ -74,7 +79,7 @@ fn check_size(nx: usize, ny: usize) -> Result<(), NanomagnetError> {
         });
     }
     // Indices are stored as u32 in the neighbour lists.
-    if nx.saturating_mul(ny) > 400_000_000 {
+    if nx.saturating_mul(ny) > MAX_CELLS {
         return Err(NanomagnetError::InvalidChoice {
             name: "size",
             message: format!("[{nx}, {ny}] is too large (more than 4e8 cells)"),

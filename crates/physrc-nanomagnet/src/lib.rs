@@ -76,7 +76,7 @@ pub use geometry::{GeometryKind, Layout};
 pub use model::{Relax, SpinIce, VortexParams};
 pub use params::{CheckedParams, Engine, FlipMode, KB, ModelParams};
 pub use reservoir::{
-    DEFAULT_MOMENT, Encoder, FieldEncoder, FmrConfig, NanomagnetConfig, NanomagnetReservoir,
-    Readout, WideBars,
+    DEFAULT_MOMENT, Encoder, FieldEncoder, FmrConfig, MAX_FMR_BINS, MAX_TIMESTEPS,
+    NanomagnetConfig, NanomagnetReservoir, Readout, WideBars,
 };
 pub use vertex::{SquareVertices, VertexType};

@@ -205,6 +205,80 @@ fn neighbor_lists(pos: ArrayView2<'_, f64>, cutoff: f64) -> Vec<Vec<usize>> {
     out
 }
 
+/// The number of (ordered) neighbour pairs [`Neighbors::build`] finds for `cutoff`, counted on
+/// the grid [`neighbor_lists`] uses but without storing a list: O(N) memory. Counting stops as
+/// soon as it exceeds `cap` (the caller only needs to know the count is too large), so an
+/// absurd cutoff is refused in the time it takes to pass the cap.
+pub(crate) fn count_pairs(pos: ArrayView2<'_, f64>, cutoff: f64, cap: u64) -> u64 {
+    let n = pos.nrows();
+    if n == 0 {
+        return 0;
+    }
+    let r2 = cutoff * cutoff;
+    let (mut xmin, mut xmax, mut ymin, mut ymax) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for i in 0..n {
+        xmin = xmin.min(pos[[i, 0]]);
+        xmax = xmax.max(pos[[i, 0]]);
+        ymin = ymin.min(pos[[i, 1]]);
+        ymax = ymax.max(pos[[i, 1]]);
+    }
+    let (wx, wy) = (xmax - xmin, ymax - ymin);
+    if !cutoff.is_finite() || cutoff * cutoff >= wx * wx + wy * wy {
+        // Every magnet is within the cutoff of every other.
+        return (n as u64).saturating_mul(n as u64 - 1);
+    }
+    let mut cell = cutoff;
+    let limit = 4 * n + 16;
+    let (mut cx, mut cy);
+    loop {
+        cx = ((wx / cell).floor() as usize).saturating_add(1);
+        cy = ((wy / cell).floor() as usize).saturating_add(1);
+        if cx.saturating_mul(cy) <= limit {
+            break;
+        }
+        cell *= 2.0;
+    }
+    let cell_of = |i: usize| -> (usize, usize) {
+        let x = (((pos[[i, 0]] - xmin) / cell).floor() as usize).min(cx - 1);
+        let y = (((pos[[i, 1]] - ymin) / cell).floor() as usize).min(cy - 1);
+        (x, y)
+    };
+    let mut start = vec![0usize; cx * cy + 1];
+    for i in 0..n {
+        let (x, y) = cell_of(i);
+        start[y * cx + x + 1] += 1;
+    }
+    for c in 1..start.len() {
+        start[c] += start[c - 1];
+    }
+    let mut fill = start.clone();
+    let mut members = vec![0usize; n];
+    for i in 0..n {
+        let (x, y) = cell_of(i);
+        let c = y * cx + x;
+        members[fill[c]] = i;
+        fill[c] += 1;
+    }
+    let mut pairs = 0u64;
+    for i in 0..n {
+        let (x, y) = cell_of(i);
+        for yy in y.saturating_sub(1)..=(y + 1).min(cy - 1) {
+            for xx in x.saturating_sub(1)..=(x + 1).min(cx - 1) {
+                let c = yy * cx + xx;
+                for &j in &members[start[c]..start[c + 1]] {
+                    if j != i && dist2(pos, i, j) <= r2 {
+                        pairs += 1;
+                    }
+                }
+            }
+        }
+        if pairs > cap {
+            return pairs;
+        }
+    }
+    pairs
+}
+
 fn dist2(pos: ArrayView2<'_, f64>, i: usize, j: usize) -> f64 {
     let dx = pos[[j, 0]] - pos[[i, 0]];
     let dy = pos[[j, 1]] - pos[[i, 1]];
@@ -215,6 +289,24 @@ fn dist2(pos: ArrayView2<'_, f64>, i: usize, j: usize) -> f64 {
 mod tests {
     use super::*;
     use crate::geometry::Layout;
+
+    /// The count is the number of pairs the lists hold, and stops early past the cap.
+    #[test]
+    fn count_pairs_matches_the_lists() {
+        for (n, cutoff) in [(4usize, 1.0 + 1e-5), (30, 1.0 + 1e-5), (30, 3.5), (5, 1e9)] {
+            let layout = Layout::square_closed(n, n, 1.0).unwrap();
+            let pos = layout.positions();
+            let found: usize = neighbor_lists(pos, cutoff).iter().map(Vec::len).sum();
+            assert_eq!(
+                count_pairs(pos, cutoff, u64::MAX),
+                found as u64,
+                "{n}, {cutoff}"
+            );
+        }
+        let layout = Layout::square_closed(30, 30, 1.0).unwrap();
+        let early = count_pairs(layout.positions(), 3.5, 100);
+        assert!((101..1000).contains(&early), "{early}");
+    }
 
     /// Square ice compresses to a handful of patterns whatever its size, and the compressed
     /// rows reproduce the plain adjacency: every pair within the cutoff, each coupling equal to

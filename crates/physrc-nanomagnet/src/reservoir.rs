@@ -30,7 +30,7 @@
 use std::f64::consts::PI;
 use std::path::{Path, PathBuf};
 
-use physrc_core::{Error, Info, Reservoir, check_input, check_state_len};
+use physrc_core::{Error, Info, MemoryBudget, Reservoir, check_input, check_state_len};
 use serde::Deserialize;
 
 use crate::config::{GeometryName, SimulationConfig};
@@ -157,7 +157,7 @@ impl WideBars {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FmrConfig {
-    /// Frequency channels (default 64).
+    /// Frequency channels (default 64, at most [`MAX_FMR_BINS`]).
     pub bins: usize,
     /// Lowest channel, GHz (default 2).
     pub f_min: f64,
@@ -198,13 +198,18 @@ impl Default for FmrConfig {
     }
 }
 
+/// Most frequency channels of the FMR readout: far more than a spectrometer resolves, and the
+/// state dimension every readout downstream has to hold (`bins` values per step, a
+/// `bins × bins` normal matrix in a ridge fit).
+pub const MAX_FMR_BINS: usize = 100_000;
+
 impl FmrConfig {
     fn check(&self) -> Result<(), NanomagnetError> {
-        if self.bins == 0 {
+        if !(1..=MAX_FMR_BINS).contains(&self.bins) {
             return Err(NanomagnetError::param(
                 "fmr.bins",
-                "must be at least 1",
-                0.0,
+                "must be between 1 and 100000",
+                self.bins as f64,
             ));
         }
         for (name, v) in [
@@ -277,7 +282,9 @@ pub const DEFAULT_MOMENT: f64 = 860e3 * 220e-9 * 80e-9 * 25e-9;
 pub struct NanomagnetConfig {
     /// Lattice type.
     pub geometry: GeometryName,
-    /// `[nx, ny]` (default `[4, 4]`); ignored for `custom`.
+    /// `[nx, ny]` (default `[4, 4]`, at most 4e8 cells `nx·ny`); ignored for `custom`.
+    /// [`build_within`](Self::build_within) refuses an array that needs more memory than its
+    /// budget (about 600 bytes per cell of square ice).
     #[serde(default)]
     pub size: Option<[usize; 2]>,
     /// Lattice spacing (default 1).
@@ -363,7 +370,8 @@ pub struct NanomagnetConfig {
     /// `angle` encoder: angle at `u = +1`, degrees (default 360).
     #[serde(default)]
     pub phi1: Option<f64>,
-    /// Field samples per input for `sine`, `triangle` and `rotate` (default 100, flatspin's).
+    /// Field samples per input for `sine`, `triangle` and `rotate` (default 100, flatspin's;
+    /// at most [`MAX_TIMESTEPS`]).
     #[serde(default)]
     pub timesteps: Option<usize>,
     /// State read out (default `spins`).
@@ -441,7 +449,23 @@ impl NanomagnetConfig {
         base_dir: &Path,
         input_dim: usize,
     ) -> Result<NanomagnetReservoir, NanomagnetError> {
-        let mut ice = self.array_config().build(base_dir)?;
+        self.build_within(base_dir, input_dim, MemoryBudget::UNLIMITED)
+    }
+
+    /// As [`build`](Self::build), refusing before the array is allocated when it would need
+    /// more memory than `budget` (see [`SimulationConfig::build_within`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build); [`NanomagnetError::Memory`] naming `size` or
+    /// `neighbor_distance` and the estimate.
+    pub fn build_within(
+        &self,
+        base_dir: &Path,
+        input_dim: usize,
+        budget: MemoryBudget,
+    ) -> Result<NanomagnetReservoir, NanomagnetError> {
+        let mut ice = self.array_config().build_within(base_dir, budget)?;
         self.make_vortex_ice(&mut ice)?;
         let want = self.encoder.input_dim();
         if input_dim != want {
@@ -491,16 +515,18 @@ impl NanomagnetConfig {
         }
         let fmr = self.fmr.clone().unwrap_or_default();
         fmr.check()?;
+        let a = ice.layout().lattice_spacing();
+        // The side is in lattice units; in absolute units it must stay a positive finite
+        // length, which a tiny or huge spacing could break.
         if let Some(w) = self.window
-            && !(w.is_finite() && w > 0.0)
+            && !(w.is_finite() && w > 0.0 && (w * a).is_finite() && w * a > 0.0)
         {
             return Err(NanomagnetError::param(
                 "window",
-                "must be positive and finite",
+                "must be positive and finite (also times `lattice_spacing`)",
                 w,
             ));
         }
-        let a = ice.layout().lattice_spacing();
         let mut vertices = None;
         let windows = match self.readout {
             Readout::Windows => window_members(&ice, self.window.unwrap_or(2.0) * a),
@@ -614,24 +640,52 @@ fn window_members(ice: &SpinIce, w: f64) -> Vec<Vec<usize>> {
 
 /// Points grouped into square windows of side `w` tiling their bounding box, row-major from
 /// the lower left; empty windows are dropped.
+///
+/// Only occupied windows are materialised: the points are sorted by window (row, then column;
+/// the sort is stable, so each window lists its points in ascending index), which takes memory
+/// in the number of points whatever the number of windows the box holds. A window far smaller
+/// than the spacing would otherwise ask for an empty list per cell of a grid with up to 10¹⁴
+/// cells.
 pub(crate) fn tile(points: &[[f64; 2]], w: f64) -> Vec<Vec<usize>> {
     let fold =
         |k: usize, f: fn(f64, f64) -> f64, init: f64| points.iter().map(|p| p[k]).fold(init, f);
     let xmin = fold(0, f64::min, f64::INFINITY);
     let ymin = fold(1, f64::min, f64::INFINITY);
-    let xmax = fold(0, f64::max, f64::NEG_INFINITY);
-    let ymax = fold(1, f64::max, f64::NEG_INFINITY);
-    let nx = ((xmax - xmin) / w).floor() as usize + 1;
-    let ny = ((ymax - ymin) / w).floor() as usize + 1;
-    let mut cells = vec![Vec::new(); nx * ny];
-    for (i, p) in points.iter().enumerate() {
-        let cx = (((p[0] - xmin) / w).floor() as usize).min(nx - 1);
-        let cy = (((p[1] - ymin) / w).floor() as usize).min(ny - 1);
-        cells[cy * nx + cx].push(i);
+    // Window coordinates saturate (a float-to-integer cast clamps), which only merges windows
+    // beyond 2^64 cells, where no two points can be anyway.
+    let cell = |p: &[f64; 2]| {
+        (
+            ((p[1] - ymin) / w).floor() as u64,
+            ((p[0] - xmin) / w).floor() as u64,
+        )
+    };
+    let mut order: Vec<(u64, u64, usize)> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (cy, cx) = cell(p);
+            (cy, cx, i)
+        })
+        .collect();
+    order.sort_by_key(|&(cy, cx, _)| (cy, cx));
+    let mut cells: Vec<Vec<usize>> = Vec::new();
+    let mut last = None;
+    for (cy, cx, i) in order {
+        if last != Some((cy, cx)) {
+            cells.push(Vec::new());
+            last = Some((cy, cx));
+        }
+        if let Some(c) = cells.last_mut() {
+            c.push(i);
+        }
     }
-    cells.retain(|c| !c.is_empty());
     cells
 }
+
+/// Most field samples per input of the `sine`, `triangle` and `rotate` encoders. Each sample
+/// is held in a buffer (16 bytes, and 12 more per sample of a batched rig block) and relaxes the
+/// array once, so a count beyond this would take hours per input; flatspin's default is 100.
+pub const MAX_TIMESTEPS: usize = 1_000_000;
 
 /// The validated input encoding: how one normalised input becomes a sequence of global
 /// fields (see the module docs).
@@ -656,7 +710,7 @@ impl FieldEncoder {
     /// # Errors
     ///
     /// [`NanomagnetError::InvalidParameter`] for a non-finite or out-of-order amplitude or
-    /// angle, or `timesteps = 0`; [`NanomagnetError::InvalidChoice`] for a key that does not
+    /// angle, or `timesteps` outside `1..=`[`MAX_TIMESTEPS`]; [`NanomagnetError::InvalidChoice`] for a key that does not
     /// apply to the chosen encoder.
     pub fn new(
         encoder: Encoder,
@@ -709,11 +763,11 @@ impl FieldEncoder {
             finite(name, v)?;
         }
         let timesteps = timesteps.unwrap_or(100);
-        if timesteps == 0 {
+        if !(1..=MAX_TIMESTEPS).contains(&timesteps) {
             return Err(NanomagnetError::param(
                 "timesteps",
-                "must be at least 1",
-                0.0,
+                "must be between 1 and 1000000",
+                timesteps as f64,
             ));
         }
         Ok(FieldEncoder {
@@ -735,6 +789,16 @@ impl FieldEncoder {
     /// Input components per step: 2 for `direct`, otherwise 1.
     pub fn input_dim(&self) -> usize {
         self.encoder.input_dim()
+    }
+
+    /// Field samples applied per input: `timesteps` for `sine`, `triangle` and `rotate`, 2
+    /// for `loop`, otherwise 1.
+    pub fn samples_per_input(&self) -> usize {
+        match self.encoder {
+            Encoder::Sine | Encoder::Triangle | Encoder::Rotate => self.timesteps,
+            Encoder::Loop => 2,
+            Encoder::Angle | Encoder::Constant | Encoder::Direct => 1,
+        }
     }
 
     /// Field amplitude at `u = −1` and `u = +1`, tesla.

@@ -40,7 +40,7 @@
 //! the paper), so [`Reservoir::energy`] returns `None`.
 
 use ndarray::{Array2, ArrayView2};
-use physrc_core::{Error, Info, Reservoir, check_input, check_state_len};
+use physrc_core::{Error, Info, MemoryBudget, Reservoir, bytes_for, check_input, check_state_len};
 use serde::Deserialize;
 
 use crate::OscillatorError;
@@ -94,7 +94,8 @@ impl MackeyGlass {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DelayConfig {
-    /// Number of virtual nodes `N` (the delay is `τ = N θ`).
+    /// Number of virtual nodes `N` (the delay is `τ = N θ`); `N + delay_offset` may not exceed
+    /// 2^24.
     pub nodes: usize,
     /// Node spacing `θ`, in units of the node's response time.
     pub theta: f64,
@@ -136,6 +137,30 @@ impl Default for DelayConfig {
             seed: 0,
             delay_offset: 0,
         }
+    }
+}
+
+impl DelayConfig {
+    /// Checks the size keys and the memory a reservoir for `input_dim` inputs needs: the
+    /// `N × d` mask, the delay line, the frame scratch and a state row.
+    pub(crate) fn check_memory(
+        &self,
+        input_dim: usize,
+        budget: MemoryBudget,
+    ) -> Result<(), OscillatorError> {
+        at_least_one("nodes", self.nodes)?;
+        let line = delay_line_len("nodes", self.nodes, "delay_offset", self.delay_offset)?;
+        let (n, d) = (self.nodes as u64, input_dim as u64);
+        let bytes = bytes_for(n.saturating_mul(d), 8).saturating_add(bytes_for(
+            (line as u64).saturating_add(2 * n).saturating_add(d),
+            8,
+        ));
+        budget.check(
+            "nodes",
+            format_args!("{} (with {input_dim} input columns)", self.nodes),
+            bytes,
+        )?;
+        Ok(())
     }
 }
 

@@ -1,4 +1,4 @@
-use physrc_core::{ErrorKind, HasErrorKind, InputError};
+use physrc_core::{ErrorKind, HasErrorKind, InputError, MemoryError};
 
 /// Everything that can go wrong when building or driving an oscillator reservoir.
 ///
@@ -34,6 +34,9 @@ pub enum OscillatorError {
     /// The input vector or state buffer was rejected.
     #[error(transparent)]
     Input(#[from] InputError),
+    /// The configuration needs more memory than the budget it was built with.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
     /// The simulation produced a non-finite number (for example the Mackey–Glass denominator
     /// `1 + z^p` reached zero). The step is discarded and the state left as it was.
     #[error("the {model} model diverged: {detail}")]
@@ -67,6 +70,7 @@ impl HasErrorKind for OscillatorError {
             }
             OscillatorError::Input(e) => e.kind(),
             OscillatorError::Diverged { .. } => ErrorKind::Diverged,
+            OscillatorError::Memory(e) => e.kind(),
         }
     }
 }
@@ -132,6 +136,24 @@ pub(crate) fn delay_line_len(
             "makes the delay line longer than 2^24 nodes",
             offset,
         )),
+    }
+}
+
+/// Most integration steps per virtual node. Steps allocate nothing, so the bound is not about
+/// memory: a million steps per node is far finer than any model here needs, and a mistyped
+/// count beyond it would make every input take hours.
+pub(crate) const MAX_SUBSTEPS: usize = 1_000_000;
+
+/// Checks an integration step count: at least 1, at most [`MAX_SUBSTEPS`].
+pub(crate) fn substeps(v: usize) -> Result<usize, OscillatorError> {
+    if (1..=MAX_SUBSTEPS).contains(&v) {
+        Ok(v)
+    } else {
+        Err(OscillatorError::param(
+            "substeps",
+            "must be between 1 and 1000000",
+            v,
+        ))
     }
 }
 

@@ -41,7 +41,7 @@ mod stuart_landau;
 use std::path::Path;
 
 use ndarray::{Array2, ArrayView2};
-use physrc_core::{Error, Info, Reservoir};
+use physrc_core::{Error, Info, MemoryBudget, Reservoir};
 use serde::Deserialize;
 
 pub use delay::{DelayConfig, DelayReservoir, MackeyGlass};
@@ -49,7 +49,8 @@ pub use error::OscillatorError;
 pub use mask::MaskKind;
 pub use stno::{StnoConfig, StnoModel, StnoOutput, StnoReservoir};
 pub use stuart_landau::{
-    StuartLandauConfig, StuartLandauNetwork, StuartLandauReadout, StuartLandauReservoir,
+    MAX_OSCILLATORS, StuartLandauConfig, StuartLandauNetwork, StuartLandauReadout,
+    StuartLandauReservoir,
 };
 
 /// The `[substrate]` table of a run config for `kind = "oscillator"`, without `kind`.
@@ -89,9 +90,30 @@ impl OscillatorConfig {
     /// configuration is not admissible.
     pub fn build(
         &self,
-        _base_dir: &Path,
+        base_dir: &Path,
         input_dim: usize,
     ) -> Result<OscillatorReservoir, OscillatorError> {
+        self.build_within(base_dir, input_dim, MemoryBudget::UNLIMITED)
+    }
+
+    /// As [`build`](Self::build), refusing before anything is allocated when the model would
+    /// need more memory than `budget`.
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build); [`OscillatorError::Memory`] naming the size key and the
+    /// estimate.
+    pub fn build_within(
+        &self,
+        _base_dir: &Path,
+        input_dim: usize,
+        budget: MemoryBudget,
+    ) -> Result<OscillatorReservoir, OscillatorError> {
+        match self {
+            OscillatorConfig::Stno(c) => c.check_memory(input_dim, budget)?,
+            OscillatorConfig::Delay(c) => c.check_memory(input_dim, budget)?,
+            OscillatorConfig::StuartLandau(c) => c.check_memory(input_dim, budget)?,
+        }
         Ok(match self {
             OscillatorConfig::Stno(c) => {
                 OscillatorReservoir::Stno(StnoReservoir::new(c, input_dim)?)

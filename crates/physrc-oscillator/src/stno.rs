@@ -49,14 +49,14 @@
 
 use ndarray::{Array2, ArrayView2};
 use num_complex::Complex64;
-use physrc_core::{Error, Info, Reservoir, check_input, check_state_len};
+use physrc_core::{Error, Info, MemoryBudget, Reservoir, bytes_for, check_input, check_state_len};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Deserialize;
 
 use crate::OscillatorError;
-use crate::error::{at_least_one, delay_line_len, finite, non_negative, positive};
+use crate::error::{at_least_one, delay_line_len, finite, non_negative, positive, substeps};
 use crate::mask::{MaskKind, NOISE_STREAM, draw_mask, max_abs_row_sum};
 
 /// The deterministic-plus-thermal dynamics of one STNO's amplitude, in nanoseconds and
@@ -228,11 +228,12 @@ pub struct StnoConfig {
     pub thermal_power: f64,
     /// Junction resistance for the Joule-heating energy estimate, Ω (default 40).
     pub resistance_ohm: f64,
-    /// Virtual nodes per input sample `M` (default 10).
+    /// Virtual nodes per input sample `M` (default 10); `M + feedback_offset` may not exceed
+    /// 2^24.
     pub virtual_nodes: usize,
     /// Duration of one virtual node `θ`, ns (default 10).
     pub theta_ns: f64,
-    /// Integration steps per virtual node (default 10).
+    /// Integration steps per virtual node (default 10, at most 1,000,000).
     pub substeps: usize,
     /// How the `M × d` input mask is drawn; its amplitude is 1 (the current scale is
     /// `delta_i_ma`).
@@ -283,6 +284,34 @@ impl Default for StnoConfig {
     }
 }
 
+impl StnoConfig {
+    /// Checks the size keys and the memory a reservoir for `input_dim` inputs needs: the
+    /// `M × d` mask, the feedback line, this step's amplitudes and a state row.
+    pub(crate) fn check_memory(
+        &self,
+        input_dim: usize,
+        budget: MemoryBudget,
+    ) -> Result<(), OscillatorError> {
+        at_least_one("virtual_nodes", self.virtual_nodes)?;
+        let line = delay_line_len(
+            "virtual_nodes",
+            self.virtual_nodes,
+            "feedback_offset",
+            self.feedback_offset,
+        )?;
+        substeps(self.substeps)?;
+        let (m, d) = (self.virtual_nodes as u64, input_dim as u64);
+        let bytes = bytes_for(m.saturating_mul(d), 8)
+            .saturating_add(bytes_for((line as u64).saturating_add(2 * m), 8));
+        budget.check(
+            "virtual_nodes",
+            format_args!("{} (with {input_dim} input columns)", self.virtual_nodes),
+            bytes,
+        )?;
+        Ok(())
+    }
+}
+
 /// A single STNO, time-multiplexed into `M` virtual neurons.
 #[derive(Debug, Clone)]
 pub struct StnoReservoir {
@@ -328,7 +357,7 @@ impl StnoReservoir {
             "feedback_offset",
             cfg.feedback_offset,
         )?;
-        at_least_one("substeps", cfg.substeps)?;
+        substeps(cfg.substeps)?;
         finite("i_bias_ma", cfg.i_bias_ma)?;
         non_negative("delta_i_ma", cfg.delta_i_ma)?;
         positive("i_max_ma", cfg.i_max_ma)?;

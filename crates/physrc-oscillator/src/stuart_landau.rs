@@ -30,14 +30,14 @@
 
 use ndarray::{Array2, ArrayView2};
 use num_complex::Complex64;
-use physrc_core::{Error, Info, Reservoir, check_input, check_state_len};
+use physrc_core::{Error, Info, MemoryBudget, Reservoir, bytes_for, check_input, check_state_len};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Deserialize;
 
 use crate::OscillatorError;
-use crate::error::{at_least_one, finite, non_negative, positive};
+use crate::error::{MAX_DELAY_LINE, at_least_one, finite, non_negative, positive, substeps};
 use crate::mask::{MaskKind, WEIGHT_STREAM, draw_mask};
 use crate::ode::Rk4;
 
@@ -56,13 +56,13 @@ pub enum StuartLandauReadout {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StuartLandauConfig {
-    /// Number of oscillators `N` (default 50).
+    /// Number of oscillators `N` (default 50, at most [`MAX_OSCILLATORS`]).
     pub oscillators: usize,
-    /// Virtual nodes per input sample `M` (default 1).
+    /// Virtual nodes per input sample `M` (default 1, at most 2^24).
     pub virtual_nodes: usize,
     /// Duration of one virtual node `θ` (default 2, in units of the normal form's time).
     pub theta: f64,
-    /// RK4 steps per virtual node (default 20).
+    /// RK4 steps per virtual node (default 20, at most 1,000,000).
     pub substeps: usize,
     /// Pump `λ`, common to all oscillators (default −0.2: below the Hopf point).
     pub lambda: f64,
@@ -102,6 +102,69 @@ impl Default for StuartLandauConfig {
             readout: StuartLandauReadout::ReIm,
             seed: 0,
         }
+    }
+}
+
+/// Most oscillators a network may have. The coupling matrix is dense and every RK4 stage
+/// multiplies by it, so memory grows as 32·N² bytes while it is drawn (3.2 GB at 10,000, 320 GB
+/// at this bound) and time per step as N²; the memory budget refuses what the machine cannot
+/// hold.
+pub const MAX_OSCILLATORS: usize = 100_000;
+
+impl StuartLandauConfig {
+    /// Checks the size keys and the memory a network for `input_dim` inputs needs: the coupling
+    /// matrix (drawn as an array, then copied into the network), the input gains, the time
+    /// mask, the integrator's buffers and a state row.
+    pub(crate) fn check_memory(
+        &self,
+        input_dim: usize,
+        budget: MemoryBudget,
+    ) -> Result<(), OscillatorError> {
+        let n = self.check_sizes()?;
+        let (n, m, d) = (n as u64, self.virtual_nodes as u64, input_dim as u64);
+        let per_node = match self.readout {
+            StuartLandauReadout::ReIm => 2 * n,
+            StuartLandauReadout::Intensity => n,
+        };
+        let complex = size_of::<Complex64>() as u64;
+        let network = bytes_for(n.saturating_mul(n), 2 * complex)
+            .saturating_add(bytes_for(n.saturating_mul(d), 8))
+            .saturating_add(bytes_for(n, 8 * complex));
+        budget.check("oscillators", self.oscillators, network)?;
+        let frames = bytes_for(m.saturating_mul(d), 8)
+            .saturating_add(bytes_for(per_node.saturating_mul(m), 8));
+        budget.check(
+            "virtual_nodes",
+            format_args!(
+                "{} (with {} oscillators)",
+                self.virtual_nodes, self.oscillators
+            ),
+            frames,
+        )?;
+        Ok(())
+    }
+
+    /// Checks `oscillators`, `virtual_nodes` and `substeps` against their bounds; returns the
+    /// number of oscillators.
+    fn check_sizes(&self) -> Result<usize, OscillatorError> {
+        let n = at_least_one("oscillators", self.oscillators)?;
+        if n > MAX_OSCILLATORS {
+            return Err(OscillatorError::param(
+                "oscillators",
+                "must not exceed 100000",
+                n,
+            ));
+        }
+        at_least_one("virtual_nodes", self.virtual_nodes)?;
+        if self.virtual_nodes > MAX_DELAY_LINE {
+            return Err(OscillatorError::param(
+                "virtual_nodes",
+                "must not exceed 2^24",
+                self.virtual_nodes,
+            ));
+        }
+        substeps(self.substeps)?;
+        Ok(n)
     }
 }
 
@@ -220,9 +283,7 @@ impl StuartLandauReservoir {
     /// [`OscillatorError::InvalidParameter`] naming the first parameter out of range.
     pub fn new(cfg: &StuartLandauConfig, input_dim: usize) -> Result<Self, OscillatorError> {
         at_least_one("input_dim", input_dim)?;
-        let n = at_least_one("oscillators", cfg.oscillators)?;
-        at_least_one("virtual_nodes", cfg.virtual_nodes)?;
-        at_least_one("substeps", cfg.substeps)?;
+        let n = cfg.check_sizes()?;
         positive("theta", cfg.theta)?;
         finite("omega", cfg.omega)?;
         non_negative("omega_spread", cfg.omega_spread)?;

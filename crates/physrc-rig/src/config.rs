@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::time::Duration;
 
+use physrc_core::{MemoryBudget, bytes_for};
 use physrc_nanomagnet::{Encoder, FieldEncoder, NanomagnetConfig, NanomagnetReservoir};
+use physrc_rig_protocol::BlockStep;
 use serde::Deserialize;
 
 use crate::driver::{DriverOptions, Rig};
@@ -11,6 +13,13 @@ use crate::emulator::{Emulator, Faults, Hardware};
 use crate::error::RigError;
 use crate::link::Transport;
 use crate::reservoir::{RigDrive, RigReservoir};
+
+/// Most inputs per batched block (`batch`).
+pub const MAX_BATCH: usize = 1 << 20;
+
+/// Most attempts after the first (`retries`): with the longest `timeout` a request then gives
+/// up after about four days of silence, and the attempt count cannot overflow.
+pub const MAX_RETRIES: u32 = 100;
 
 /// The port name that starts the emulator in this process instead of opening a serial port.
 pub const EMULATOR_PORT: &str = "emulator";
@@ -45,7 +54,7 @@ pub struct RigConfig {
     /// Seconds to wait for each attempt of a request (default 0.5).
     #[serde(default = "default_timeout")]
     pub timeout: f64,
-    /// Attempts after the first before a request fails (default 5).
+    /// Attempts after the first before a request fails (default 5, at most [`MAX_RETRIES`]).
     #[serde(default = "default_retries")]
     pub retries: u32,
     /// A host-side field limit in tesla, used when stricter than the rig's own.
@@ -58,7 +67,7 @@ pub struct RigConfig {
     /// along `phi`, which sets every bar of square and kagome ice to +1).
     #[serde(default)]
     pub saturate: Option<[f64; 2]>,
-    /// Inputs sent per batched block (default 64).
+    /// Inputs sent per batched block (default 64, at most [`MAX_BATCH`]).
     #[serde(default = "default_batch")]
     pub batch: usize,
     /// Seed of the in-process emulator's sample and noise (default 0); `physrc run --seed`
@@ -177,7 +186,23 @@ impl RigConfig {
     /// sample, [`RigError::Port`] when the port cannot be opened, a timeout when the rig does
     /// not answer.
     pub fn build(&self, base_dir: &Path, input_dim: usize) -> Result<RigReservoir, RigError> {
-        self.build_inner(base_dir, input_dim, None)
+        self.build_inner(base_dir, input_dim, None, MemoryBudget::UNLIMITED)
+    }
+
+    /// As [`build`](Self::build), refusing before anything is allocated or started when the
+    /// batched blocks or the emulated sample would need more memory than `budget`.
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build); [`RigError::Memory`] naming `batch` and the estimate, or
+    /// [`RigError::Sample`] with the sample's memory error.
+    pub fn build_within(
+        &self,
+        base_dir: &Path,
+        input_dim: usize,
+        budget: MemoryBudget,
+    ) -> Result<RigReservoir, RigError> {
+        self.build_inner(base_dir, input_dim, None, budget)
     }
 
     /// As [`build`](Self::build), with the in-process emulator's link paced to `baud` (10 bits
@@ -192,7 +217,7 @@ impl RigConfig {
         input_dim: usize,
         baud: u32,
     ) -> Result<RigReservoir, RigError> {
-        self.build_inner(base_dir, input_dim, Some(baud))
+        self.build_inner(base_dir, input_dim, Some(baud), MemoryBudget::UNLIMITED)
     }
 
     fn build_inner(
@@ -200,6 +225,7 @@ impl RigConfig {
         base_dir: &Path,
         input_dim: usize,
         baud: Option<u32>,
+        budget: MemoryBudget,
     ) -> Result<RigReservoir, RigError> {
         let encoder = self.field_encoder()?;
         if input_dim != encoder.input_dim() {
@@ -223,11 +249,27 @@ impl RigConfig {
                 format!("must be between 0 and 10 seconds, not {}", self.settle),
             ));
         }
-        if self.batch == 0 || self.batch > 1 << 20 {
+        if self.batch == 0 || self.batch > MAX_BATCH {
             return Err(RigError::param("batch", "must be between 1 and 1048576"));
         }
+        // A batch is turned into one block step per field sample before it is sent.
+        let samples = encoder.samples_per_input() as u64;
+        budget.check(
+            "batch",
+            format_args!("{} (with {samples} field samples per input)", self.batch),
+            bytes_for(
+                (self.batch as u64).saturating_mul(samples),
+                size_of::<BlockStep>() as u64,
+            ),
+        )?;
         if self.baud == 0 {
             return Err(RigError::param("baud", "must be positive"));
+        }
+        if self.retries > MAX_RETRIES {
+            return Err(RigError::param(
+                "retries",
+                format!("must be at most {MAX_RETRIES}, not {}", self.retries),
+            ));
         }
         if let Some(m) = self.max_field
             && !(m.is_finite() && m > 0.0)
@@ -243,7 +285,8 @@ impl RigConfig {
         };
         let (transport, emulator) = if self.port == EMULATOR_PORT {
             let table = self.emulator.clone().unwrap_or_else(default_sample_table);
-            let mut emu = emulator_from_table(&table, self, base_dir, self.seed.unwrap_or(0))?;
+            let mut emu =
+                emulator_from_table_within(&table, self, base_dir, self.seed.unwrap_or(0), budget)?;
             emu.baud = baud;
             let (link, handle) = emu.spawn()?;
             (Transport::Memory(link), Some(handle))
@@ -293,6 +336,21 @@ pub fn emulator_from_table(
     base_dir: &Path,
     seed: u64,
 ) -> Result<Emulator, RigError> {
+    emulator_from_table_within(table, rig, base_dir, seed, MemoryBudget::UNLIMITED)
+}
+
+/// As [`emulator_from_table`], refusing a sample that would need more memory than `budget`.
+///
+/// # Errors
+///
+/// As [`emulator_from_table`]; [`RigError::Sample`] with the sample's memory error.
+pub fn emulator_from_table_within(
+    table: &toml::Table,
+    rig: &RigConfig,
+    base_dir: &Path,
+    seed: u64,
+    budget: MemoryBudget,
+) -> Result<Emulator, RigError> {
     let mut sample = table.clone();
     if let Some(k) = ENCODER_KEYS.iter().find(|k| sample.contains_key(**k)) {
         return Err(RigError::param(
@@ -331,7 +389,9 @@ pub fn emulator_from_table(
     let cfg: NanomagnetConfig = toml::Value::Table(sample)
         .try_into()
         .map_err(|e: toml::de::Error| RigError::param("emulator", e.message().to_owned()))?;
-    let reservoir = build_sample(&cfg, base_dir)?;
+    let reservoir = cfg
+        .build_within(base_dir, cfg.encoder.input_dim(), budget)
+        .map_err(RigError::Sample)?;
     let (hardware, faults) = hardware_from_table(&hw, seed)?;
     Ok(Emulator {
         sample: reservoir,

@@ -83,6 +83,9 @@ pub enum RigError {
     /// The emulator could not be started.
     #[error("emulator: {0}")]
     Emulator(String),
+    /// The configuration needs more memory than the budget it was built with.
+    #[error(transparent)]
+    Memory(#[from] physrc_core::MemoryError),
 }
 
 impl RigError {
@@ -110,6 +113,7 @@ impl HasErrorKind for RigError {
             RigError::Port { .. } | RigError::Link(_) => ErrorKind::Io,
             RigError::Sample(e) => e.kind(),
             RigError::Emulator(_) => ErrorKind::Other,
+            RigError::Memory(e) => e.kind(),
         }
     }
 }

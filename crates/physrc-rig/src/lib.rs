@@ -27,7 +27,8 @@ mod link;
 mod reservoir;
 
 pub use config::{
-    EMULATOR_PORT, ENCODER_KEYS, RigConfig, build_sample, default_sample_table, emulator_from_table,
+    EMULATOR_PORT, ENCODER_KEYS, MAX_BATCH, MAX_RETRIES, RigConfig, build_sample,
+    default_sample_table, emulator_from_table, emulator_from_table_within,
 };
 pub use driver::{DriverOptions, LinkStats, Rig, code_to_value, samples};
 pub use emulator::{Emulator, EmulatorReport, Faults, Hardware};

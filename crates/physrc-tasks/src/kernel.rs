@@ -85,7 +85,8 @@ pub struct KernelRank {
     /// Number of streams, the rows of the rank matrices (default: the substrate's state
     /// dimension, so that a full rank is the state dimension).
     pub streams: Option<usize>,
-    /// Inputs per stream (default 60).
+    /// Inputs per stream (default 60); `streams × steps` may not exceed
+    /// [`MAX_LENGTH`](crate::MAX_LENGTH).
     pub steps: usize,
     /// Inputs at the end of every stream shared by the generalisation streams (default 50).
     pub shared: usize,
@@ -123,12 +124,21 @@ impl KernelRank {
     ///
     /// # Errors
     ///
-    /// [`TaskError::InvalidParameter`] if `steps` is 0, `shared >= steps` (the streams must
-    /// differ somewhere), `streams` is 0 or above [`KernelRank::MAX_STREAMS`], or `tolerance`
-    /// is not in `[0, 1)`.
+    /// [`TaskError::InvalidParameter`] if `steps` is 0 or above
+    /// [`MAX_LENGTH`](crate::MAX_LENGTH), `shared >= steps` (the streams must differ
+    /// somewhere), `streams` is 0 or above [`KernelRank::MAX_STREAMS`], `streams × steps` is
+    /// above [`MAX_LENGTH`](crate::MAX_LENGTH), or `tolerance` is not in `[0, 1)`.
     pub fn validate(&self) -> Result<(), TaskError> {
         if self.steps == 0 {
             return Err(invalid(KERNEL, "steps", "at least 1", self.steps));
+        }
+        if self.steps > crate::MAX_LENGTH {
+            return Err(invalid(
+                KERNEL,
+                "steps",
+                format!("at most {}", crate::MAX_LENGTH),
+                self.steps,
+            ));
         }
         if self.shared >= self.steps {
             return Err(invalid(
@@ -147,6 +157,7 @@ impl KernelRank {
                     m,
                 ));
             }
+            self.check_total(m)?;
         }
         if !(0.0..1.0).contains(&self.tolerance) {
             return Err(invalid(KERNEL, "tolerance", "in [0, 1)", self.tolerance));
@@ -164,6 +175,7 @@ impl KernelRank {
     pub fn streams(&self, kind: RankStreams, m: usize) -> Result<Array2<f64>, TaskError> {
         self.validate()?;
         check_length(KERNEL, m, 0)?;
+        self.check_total(m)?;
         let salt = match kind {
             RankStreams::Independent => 0x6b71,
             RankStreams::SharedTail => 0x6772,
@@ -182,6 +194,26 @@ impl KernelRank {
             }
         }
         Ok(u)
+    }
+
+    /// Every stream is held and driven whole: `m` streams of `steps` inputs are at most
+    /// [`MAX_LENGTH`](crate::MAX_LENGTH) inputs in all, as one generated sequence is.
+    fn check_total(&self, m: usize) -> Result<(), TaskError> {
+        if m.checked_mul(self.steps)
+            .is_none_or(|n| n > crate::MAX_LENGTH)
+        {
+            return Err(invalid(
+                KERNEL,
+                "steps",
+                format!(
+                    "such that streams × steps ({m} × {}) is at most {}",
+                    self.steps,
+                    crate::MAX_LENGTH
+                ),
+                self.steps,
+            ));
+        }
+        Ok(())
     }
 
     /// `kernel-rank` drives separate streams from reset, so it has no single sequence; the
