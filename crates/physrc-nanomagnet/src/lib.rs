@@ -29,9 +29,10 @@
 //! the executable definition. Exact shortcuts on top (neighbour rows shared between magnets
 //! with identical geometry, an inner astroid bound that skips the fractional powers for
 //! surely stable magnets, a bounding-box search for the thermal field's nearest astroid point)
-//! change no result. Measured: the 200-step field loop of Jensen et al. (2020) on 100×100 square ice (20,200
-//! magnets) in 0.086 s, 2,144× faster than flatspin 2.6 on OpenCL (pocl) in the same run with
-//! an identical final state; 1000×1000 (2 million magnets) in 23.5 s on one core
+//! change no result. The 200-step field loop of Jensen et al. (2020) on 100×100 square ice
+//! (20,200 magnets) runs several hundred to a thousand times faster than flatspin 2.6 on
+//! OpenCL (pocl) with an identical final state; the measured ratios, with their machines and
+//! load, are in `docs/performance.md`
 //! (`benches/peers/flatspin_field_loop.py`, `examples/field_loop.rs`).
 //!
 //! # Spin-vortex ice and FMR readout

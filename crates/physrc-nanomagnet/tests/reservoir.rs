@@ -85,4 +85,3 @@ fn energy_counts_switching_events() {
     r.reset().unwrap();
     assert_eq!(r.energy(), Some(0.0));
 }
-
