@@ -28,7 +28,7 @@ enum Command {
         /// Output folder, created if missing; checked before the first step.
         #[arg(long)]
         out: PathBuf,
-        /// Replace the outputs of an earlier run in the output folder.
+        /// Replace the outputs of an earlier run in the output folder (implied by --resume).
         #[arg(long)]
         force: bool,
         /// Override the seed of the substrate and of a generated task.
@@ -139,7 +139,9 @@ fn main() -> ExitCode {
                     }
                 }
                 cfg.output.states |= states;
-                physrc::outdir::prepare(&out, &physrc::outdir::RUN_OUTPUTS, force)?;
+                // A resumed run writes the outputs of the run its log records, so it may
+                // replace what an earlier attempt of that run left in the folder.
+                physrc::outdir::prepare(&out, &physrc::outdir::RUN_OUTPUTS, force || resume)?;
                 let opts = experiment::RunOptions {
                     log: log.map(|path| experiment::LogOptions {
                         path,

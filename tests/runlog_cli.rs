@@ -217,7 +217,8 @@ fn the_cli_refuses_a_log_of_another_run_and_bad_flags() {
     assert_ok(&run(&[&"run", &cfg, &"--out", &out, &"--log", &log]));
     let before = read(&log);
 
-    let o = run(&[&"run", &cfg, &"--out", &out, &"--log", &log]);
+    // Into a fresh folder, so that it is the log, not the outputs, that is refused.
+    let o = run(&[&"run", &cfg, &"--out", &d.join("run2"), &"--log", &log]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1));
     assert!(

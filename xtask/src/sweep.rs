@@ -927,6 +927,9 @@ fn belongs_to_point(kind: ErrorKind) -> bool {
             | ErrorKind::DimensionMismatch
             | ErrorKind::Diverged
             | ErrorKind::NotFitted
+            // A point whose sizes need more memory than the machine has is a property of the
+            // point, like an invalid parameter: the smaller points can still run.
+            | ErrorKind::InsufficientMemory
     )
 }
 
