@@ -465,15 +465,30 @@ impl SpinIce {
     /// Total local field (parallel, perpendicular) of every magnet, including the thermal
     /// field of the last relax (N×2, tesla).
     pub fn total_fields(&mut self) -> Array2<f64> {
-        self.ensure_u();
         let mut out = Array2::zeros((self.len(), 2));
+        self.total_fields_into(&mut out);
+        out
+    }
+
+    /// [`SpinIce::total_fields`] into a caller's `N × 2` array, so a readout that needs the
+    /// fields every step allocates nothing.
+    ///
+    /// # Panics
+    ///
+    /// If `out` is not `N × 2` (a caller's bug, not a user's input).
+    pub fn total_fields_into(&mut self, out: &mut Array2<f64>) {
+        assert_eq!(
+            out.dim(),
+            (self.len(), 2),
+            "total_fields_into needs an N x 2 array"
+        );
+        self.ensure_u();
         for i in 0..self.len() {
             let f = self.plus_field(i);
             let s = f64::from(self.spin[i]);
             out[[i, 0]] = s * f[0];
             out[[i, 1]] = s * f[1];
         }
-        out
     }
 
     /// flatspin's switching energy of every magnet for the current state and field (positive

@@ -895,6 +895,8 @@ pub struct NanomagnetReservoir {
     flips: u64,
     buf: Vec<[f64; 2]>,
     prev: Vec<i8>,
+    /// The local fields the FMR readout needs every step, kept so it allocates nothing.
+    fields: ndarray::Array2<f64>,
 }
 
 impl NanomagnetReservoir {
@@ -917,6 +919,11 @@ impl NanomagnetReservoir {
         };
         let channels = fmr.channels();
         let prev = ice.spins().to_vec();
+        let fields = if readout == Readout::Fmr {
+            ndarray::Array2::zeros((ice.len(), 2))
+        } else {
+            ndarray::Array2::zeros((0, 2))
+        };
         NanomagnetReservoir {
             ice,
             drive,
@@ -932,6 +939,7 @@ impl NanomagnetReservoir {
             flips: 0,
             buf: Vec::new(),
             prev,
+            fields,
         }
     }
 
@@ -987,7 +995,8 @@ impl NanomagnetReservoir {
 
     /// The FMR fingerprint of the current state into `out` (one value per channel).
     fn write_fmr(&mut self, out: &mut [f64]) {
-        let mut h = self.ice.total_fields();
+        self.ice.total_fields_into(&mut self.fields);
+        let h = &mut self.fields;
         if !self.fmr.applied_field {
             let ext = self.ice.field();
             let ang = self.ice.angles();
