@@ -96,6 +96,21 @@ pub struct Report {
     pub capacity: Option<CapacityReport>,
     /// The run log, when the run kept one.
     pub log: Option<LogReport>,
+    /// What was read of recorded states (`kind = "recorded"` only).
+    pub recorded: Option<RecordedReport>,
+}
+
+/// What a run on recorded states read of them, in `report.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordedReport {
+    /// Channels (columns) in the states file.
+    pub channels: usize,
+    /// Indices in the file (0-based, ascending) of the channels left out because they hold a
+    /// NaN or an infinite value in the rows the run uses (`drop_nonfinite = true`); the
+    /// states are the other channels, in the file's order.
+    pub dropped_channels: Vec<usize>,
+    /// How many non-finite values the dropped channels held in those rows.
+    pub dropped_values: usize,
 }
 
 /// The curves behind the capacity metrics, in `report.json`.
@@ -321,6 +336,11 @@ fn run_inner(
     let targets = slice_targets(&data.targets, total);
 
     // Drive the substrate (or take the recorded states) chunk by chunk.
+    let recorded_report = recorded.as_ref().map(|r| RecordedReport {
+        channels: r.channels(),
+        dropped_channels: r.dropped_channels(),
+        dropped_values: r.dropped_values(),
+    });
     let (info, states_src): (Info, StateSource) = match (recorded, given) {
         (Some(_), Some(_)) => {
             return Err(RunError::config(
@@ -389,6 +409,7 @@ fn run_inner(
         info,
         normalization,
         log_report,
+        recorded: recorded_report,
         steps_available,
         t_start,
     };
@@ -425,6 +446,7 @@ struct Prepared<'a> {
     info: Info,
     normalization: Option<NormalizationReport>,
     log_report: Option<LogReport>,
+    recorded: Option<RecordedReport>,
     steps_available: usize,
     t_start: Instant,
 }
@@ -439,6 +461,7 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
         info,
         normalization,
         log_report,
+        recorded,
         steps_available,
         t_start,
     } = p;
@@ -474,17 +497,25 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
     // Training. The readout accumulates on a second thread while the substrate produces the
     // next chunk, so a run costs about the larger of the two rather than their sum. Chunks
     // reach the trainer in order through a short queue, so the sums, and every bit of the
-    // fit, are what a single thread would compute. The trainer runs in a one-thread rayon
-    // pool so that its linear algebra does not compete with the substrate for the cores.
+    // fit, are what a single thread would compute. A simulated substrate keeps a core busy,
+    // so the trainer runs in a one-thread rayon pool where its linear algebra does not
+    // compete with it. Recorded states cost only their reading, a fraction of the readout's
+    // work, so there the trainer takes as many threads as the caller's pool has; the readout's
+    // products split their output, never a sum, so the bits do not depend on that count.
+    let trainer_threads = match &driver.src {
+        StateSource::Recorded(_) => rayon::current_num_threads(),
+        StateSource::Live(_) => 1,
+    };
     let trainer = readout_driver::Trainer::new(&cfg.readout, &targets, n_features, &cfg.origin)?;
     let mut row = split.washout;
+    let mut test_x: Vec<Array2<f64>> = Vec::new();
     let (trainer, train_secs) = std::thread::scope(|scope| -> Result<_, RunError> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<(Array2<f64>, std::ops::Range<usize>)>(2);
         let consumer = scope.spawn(move || -> Result<_, RunError> {
             let mut trainer = trainer;
             let mut secs = 0.0;
             let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(1)
+                .num_threads(trainer_threads)
                 .build()
                 .map_err(|e| RunError::Internal(format!("cannot start the readout thread: {e}")))?;
             pool.install(|| -> Result<(), RunError> {
@@ -510,6 +541,20 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
             Ok(())
         })();
         drop(tx);
+        // Recorded states are read in a fraction of the trainer's time, so the reading is
+        // done long before the fit; the test part is read while the trainer finishes rather
+        // than after it.
+        let prefetched = (|| -> Result<(), RunError> {
+            let trained_all = produced.is_ok() && row == split.washout + split.train;
+            if trained_all && matches!(driver.src, StateSource::Recorded(_)) {
+                while row < total {
+                    let n = (total - row).min(CHUNK);
+                    test_x.push(apply_features(driver.next(n)?, features));
+                    row += n;
+                }
+            }
+            Ok(())
+        })();
         let consumed = match consumer.join() {
             Ok(result) => result,
             Err(panic) => std::panic::resume_unwind(panic),
@@ -519,6 +564,7 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
         // error a sequential run would report.
         let trained = consumed?;
         produced?;
+        prefetched?;
         Ok(trained)
     })?;
     readout_secs += train_secs;
@@ -527,16 +573,20 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
     readout_secs += t1.elapsed().as_secs_f64();
 
     // Testing.
-    let mut test_x: Vec<Array2<f64>> = Vec::new();
     while row < total {
         let n = (total - row).min(CHUNK);
         test_x.push(apply_features(driver.next(n)?, features));
         row += n;
     }
     let t1 = Instant::now();
-    let views: Vec<ArrayView2<'_, f64>> = test_x.iter().map(|a| a.view()).collect();
-    let test_x = ndarray::concatenate(Axis(0), &views)
-        .map_err(|e| RunError::Internal(format!("joining chunks of states: {e}")))?;
+    // A test part of one chunk is used as it is, without a copy.
+    let test_x = if test_x.len() == 1 {
+        test_x.pop().expect("one chunk")
+    } else {
+        let views: Vec<ArrayView2<'_, f64>> = test_x.iter().map(|a| a.view()).collect();
+        ndarray::concatenate(Axis(0), &views)
+            .map_err(|e| RunError::Internal(format!("joining chunks of states: {e}")))?
+    };
     let test_range = split.washout + split.train..total;
     let (predictions, test_targets, metrics) = fitted.score(test_x.view(), test_range)?;
     readout_secs += t1.elapsed().as_secs_f64();
@@ -614,6 +664,7 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
         normalization,
         capacity,
         log: log_report,
+        recorded,
     };
     let model = match (fitted.export(), cfg.substrate_kind()?) {
         (Some(e), kind) if kind != "recorded" => Some(crate::model::SavedModel {
@@ -738,7 +789,7 @@ fn write_series(s: &Series, path: &std::path::Path) -> Result<(), RunError> {
 
 enum StateSource {
     Live(Box<dyn Reservoir + Send>),
-    Recorded(Array2<f64>),
+    Recorded(substrate::RecordedStates),
 }
 
 /// The substrate (or recorded states) with what the run keeps of its output.
@@ -778,7 +829,7 @@ impl Driver<'_> {
     fn state_dim(&self) -> usize {
         match &self.src {
             StateSource::Live(r) => r.state_dim(),
-            StateSource::Recorded(x) => x.ncols(),
+            StateSource::Recorded(x) => x.state_dim(),
         }
     }
 
@@ -810,7 +861,7 @@ impl Driver<'_> {
         let st = if self.log.is_none() && range.start >= self.resumed {
             match &mut self.src {
                 StateSource::Live(r) => r.run(self.inputs.slice(s![range, ..]))?,
-                StateSource::Recorded(x) => x.slice(s![range, ..]).to_owned(),
+                StateSource::Recorded(x) => x.read(range)?,
             }
         } else {
             self.next_logged(range)?
@@ -831,10 +882,19 @@ impl Driver<'_> {
         let dim = self.state_dim();
         let mut st = Array2::zeros((rows.len(), dim));
         let live = rows.start.max(self.resumed)..rows.end.max(self.resumed);
-        if let StateSource::Live(r) = &self.src {
-            // As `run` does: a bad input anywhere in the chunk is reported before any step.
-            physrc_core::validate_sequence(self.inputs.slice(s![live, ..]), r.input_dim())
+        // Recorded states are read for the whole chunk at once, as without a log.
+        let mut recorded = None;
+        match &mut self.src {
+            StateSource::Live(r) => {
+                // As `run` does: a bad input anywhere in the chunk is reported before any
+                // step.
+                physrc_core::validate_sequence(
+                    self.inputs.slice(s![live.clone(), ..]),
+                    r.input_dim(),
+                )
                 .map_err(RunError::from_component)?;
+            }
+            StateSource::Recorded(x) => recorded = Some(x.read(live.clone())?),
         }
         for (t, mut out) in rows.zip(st.rows_mut()) {
             let out = out
@@ -863,8 +923,9 @@ impl Driver<'_> {
                     r.step(&self.input_buf, out)?;
                     (**r).last_drive()
                 }
-                StateSource::Recorded(x) => {
-                    for (o, &v) in out.iter_mut().zip(x.row(t)) {
+                StateSource::Recorded(_) => {
+                    let x = recorded.as_ref().expect("read above for the live rows");
+                    for (o, &v) in out.iter_mut().zip(x.row(t - live.start)) {
                         *o = v;
                     }
                     &[]
@@ -933,9 +994,9 @@ fn apply_features(states: Array2<f64>, f: Features) -> Array2<f64> {
 fn load_data(
     cfg: &RunConfig,
     total: usize,
-) -> Result<(Dataset, bool, Option<Array2<f64>>), RunError> {
+) -> Result<(Dataset, bool, Option<substrate::RecordedStates>), RunError> {
     let recorded = if cfg.substrate_kind()? == "recorded" {
-        Some(substrate::load_recorded(cfg)?)
+        Some(substrate::load_recorded(cfg, total)?)
     } else {
         None
     };

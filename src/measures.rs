@@ -199,6 +199,7 @@ pub(crate) fn kernel_rank(
         normalization: None,
         capacity: None,
         log: None,
+        recorded: None,
     };
     Ok(Outcome {
         report,

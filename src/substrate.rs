@@ -140,25 +140,133 @@ fn meminfo_available(text: &str) -> Option<MemoryBudget> {
 #[serde(deny_unknown_fields)]
 struct RecordedConfig {
     states: std::path::PathBuf,
+    /// Leave out the channels (columns) that hold a NaN or an infinite value in the rows the
+    /// run uses, instead of refusing the file.
+    #[serde(default)]
+    drop_nonfinite: bool,
 }
 
-/// Loads the states of `kind = "recorded"`: a `T × n` `.npy` measured offline on a device.
+/// The states of `kind = "recorded"`: the rows of a `T × n` `.npy` measured offline on a
+/// device, read from the file as the run consumes them, without the channels that
+/// `drop_nonfinite = true` leaves out.
+#[derive(Debug)]
+pub struct RecordedStates {
+    reader: npy::MatrixReader,
+    /// The file's columns the run reads, when channels were dropped.
+    keep: Option<Vec<usize>>,
+    /// The dropped channels, ascending, with how many non-finite values each held.
+    dropped: Vec<(usize, usize)>,
+    drop_nonfinite: bool,
+}
+
+impl RecordedStates {
+    /// Rows in the file.
+    pub fn nrows(&self) -> usize {
+        self.reader.nrows()
+    }
+
+    /// Channels (columns) in the file.
+    pub fn channels(&self) -> usize {
+        self.reader.ncols()
+    }
+
+    /// State components per step: the channels not dropped.
+    pub fn state_dim(&self) -> usize {
+        self.keep.as_ref().map_or(self.channels(), Vec::len)
+    }
+
+    /// The dropped channels' indices in the file (0-based, ascending).
+    pub fn dropped_channels(&self) -> Vec<usize> {
+        self.dropped.iter().map(|&(c, _)| c).collect()
+    }
+
+    /// Non-finite values in the dropped channels, over the rows the run uses.
+    pub fn dropped_values(&self) -> usize {
+        self.dropped.iter().map(|&(_, n)| n).sum()
+    }
+
+    /// The states of `rows`, `rows.len() × state_dim`.
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::Npy`] naming the row and column of a value that is not finite (which can
+    /// only be in a row the scan for `drop_nonfinite` did not cover); [`RunError::Io`] when
+    /// the file cannot be read.
+    pub fn read(&mut self, rows: std::ops::Range<usize>) -> Result<Array2<f64>, RunError> {
+        let n = rows.len();
+        let mut v = Vec::new();
+        if let Some(bad) = self.reader.read_rows(rows, self.keep.as_deref(), &mut v)? {
+            let hint = if self.drop_nonfinite {
+                ""
+            } else {
+                "; set [substrate] drop_nonfinite = true to leave out the channels that hold \
+                 non-finite values"
+            };
+            return Err(RunError::Npy {
+                path: self.reader.path().to_path_buf(),
+                message: format!(
+                    "state at row {}, column {} is not finite ({}){hint}",
+                    bad.row, bad.column, bad.value
+                ),
+            });
+        }
+        Ok(Array2::from_shape_vec((n, self.state_dim()), v)
+            .expect("read_rows appends rows × state_dim values"))
+    }
+}
+
+/// Opens the states of `kind = "recorded"`, a `T × n` `.npy` measured offline on a device, for
+/// a run that uses their first `rows_used` rows.
+///
+/// The states are not read here: [`RecordedStates::read`] reads them as the run consumes them
+/// and refuses a value that is not finite. With `drop_nonfinite = true` the rows the run uses
+/// are scanned first, and every channel holding a NaN or an infinite value in them is left out.
 ///
 /// # Errors
 ///
 /// [`RunError::Config`] without a `states` key; [`RunError::Io`] / [`RunError::Npy`] for a
-/// missing or malformed file, or non-finite values.
-pub fn load_recorded(cfg: &RunConfig) -> Result<Array2<f64>, RunError> {
+/// missing or malformed file; [`RunError::Npy`] when `drop_nonfinite` would leave no channel.
+pub fn load_recorded(cfg: &RunConfig, rows_used: usize) -> Result<RecordedStates, RunError> {
     let c: RecordedConfig = parse(cfg)?;
     let path = cfg.resolve(&c.states);
-    let x = npy::read_matrix(&path, "recorded states")?;
-    if let Some(((r, col), v)) = x.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        return Err(RunError::Npy {
-            path,
-            message: format!("state at row {r}, column {col} is not finite ({v})"),
+    let mut reader = npy::MatrixReader::open(&path, "recorded states")?;
+    let (keep, dropped) = if c.drop_nonfinite {
+        let scanned = 0..rows_used.min(reader.nrows());
+        let dropped = reader.nonfinite_columns(scanned.clone())?;
+        let channels = reader.ncols();
+        if !dropped.is_empty() && dropped.len() == channels {
+            return Err(RunError::Npy {
+                path,
+                message: format!(
+                    "every one of the {channels} channels holds a non-finite value in rows \
+                     {}..{}, so drop_nonfinite would leave no state",
+                    scanned.start, scanned.end
+                ),
+            });
+        }
+        let keep = (!dropped.is_empty()).then(|| {
+            let mut d = dropped.iter().map(|&(c, _)| c).peekable();
+            (0..channels)
+                .filter(|&c| {
+                    if d.peek() == Some(&c) {
+                        d.next();
+                        false
+                    } else {
+                        true
+                    }
+                })
+                .collect()
         });
-    }
-    Ok(x)
+        (keep, dropped)
+    } else {
+        (None, Vec::new())
+    };
+    Ok(RecordedStates {
+        reader,
+        keep,
+        dropped,
+        drop_nonfinite: c.drop_nonfinite,
+    })
 }
 
 #[cfg(test)]

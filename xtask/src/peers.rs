@@ -28,7 +28,8 @@ use crate::root::project_root;
 /// Arguments of `cargo xtask peers`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Comparisons to run: narma10, ridge, flatspin, floor (default: all four, in that order).
+    /// Comparisons to run: narma10, ridge, flatspin, floor, recorded (default: all five, in
+    /// that order).
     names: Vec<String>,
     /// Folder the result files are written to [default: benches/peers/results].
     #[arg(long, value_name = "DIR")]
@@ -61,7 +62,7 @@ impl Comparison {
 }
 
 /// Every comparison, in the order `cargo xtask peers` runs them.
-const COMPARISONS: [Comparison; 4] = [
+const COMPARISONS: [Comparison; 5] = [
     Comparison {
         name: "narma10",
         source: "narma10_vs_reservoirpy.py",
@@ -85,6 +86,12 @@ const COMPARISONS: [Comparison; 4] = [
         source: "sparse_kernel_floor.c",
         peer: "hand-written C kernels",
         title: "the fastest ways to do the ESN's sparse product on this processor",
+    },
+    Comparison {
+        name: "recorded",
+        source: "recorded_vs_numpy.py",
+        peer: "numpy/scipy",
+        title: "`physrc run` on recorded states against numpy/scipy load + fit + predict",
     },
 ];
 
@@ -484,7 +491,7 @@ fn build_binaries(root: &Path, selected: &[&Comparison]) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     for cmp in selected {
         let args: &[&str] = match cmp.name {
-            "narma10" => &["build", "--release", "-p", "physrc", "--bin", "physrc"],
+            "narma10" | "recorded" => &["build", "--release", "-p", "physrc", "--bin", "physrc"],
             "flatspin" => &[
                 "build",
                 "--release",
@@ -543,6 +550,12 @@ fn run_script(
             "100".into(),
             "--engine".into(),
             target.join("release/examples/field_loop"),
+        ],
+        "recorded" => vec![
+            "--repeats".into(),
+            "3".into(),
+            "--physrc".into(),
+            target.join("release/physrc"),
         ],
         other => return Err(format!("no script settings for comparison {other:?}")),
     };
@@ -800,6 +813,53 @@ fn summarize(cmp: &Comparison, r: &Value) -> Result<Summary, String> {
                     "physrc_speedup_best": pb / ob,
                     "physrc_speedup_median": pm / om,
                     "weights_max_rel_diff": dw,
+                }),
+                agreement,
+            })
+        }
+        "recorded" => {
+            let peer = nums(name, r, "numpy_scipy.seconds_all")?;
+            let ours = nums(name, r, "physrc.seconds_all")?;
+            let (pb, ob) = (
+                num(name, r, "numpy_scipy.seconds_best")?,
+                num(name, r, "physrc.seconds_best")?,
+            );
+            let (pm, om) = (median(&peer), median(&ours));
+            let dp = num(name, r, "predictions_max_rel_diff")?;
+            // Where each side's best run spent its time, as the side reports it.
+            let np_phase = |k: &str| num(name, r, &format!("numpy_scipy.phases_of_best.{k}"));
+            let rs_phase = |k: &str| num(name, r, &format!("physrc.timing_of_best.{k}"));
+            let agreement = format!("max |Δprediction| / max |prediction| {dp:.1e}");
+            Ok(Summary {
+                lines: vec![
+                    (
+                        "numpy/scipy".into(),
+                        format!(
+                            "best {pb:.3} s (load {:.3} s, fit {:.3} s), median {pm:.3} s",
+                            np_phase("load")?,
+                            np_phase("fit")?
+                        ),
+                    ),
+                    (
+                        "physrc run (process)".into(),
+                        format!(
+                            "best {ob:.3} s (reading {:.3} s, readout {:.3} s), median {om:.3} s",
+                            rs_phase("reservoir_seconds")?,
+                            rs_phase("readout_seconds")?
+                        ),
+                    ),
+                    (
+                        "physrc vs numpy".into(),
+                        format!("{:.2}× best vs best, {:.2}× medians", pb / ob, pm / om),
+                    ),
+                    ("agreement".into(), agreement.clone()),
+                ],
+                ratio_best: Some(pb / ob),
+                ratio_median: Some(pm / om),
+                json: json!({
+                    "physrc_speedup_best": pb / ob,
+                    "physrc_speedup_median": pm / om,
+                    "predictions_max_rel_diff": dp,
                 }),
                 agreement,
             })
@@ -1181,7 +1241,9 @@ mod tests {
         let names = ["floor", "narma10_vs_reservoirpy.py", "floor"].map(String::from);
         let picked: Vec<&str> = select(&names).unwrap().iter().map(|c| c.name).collect();
         assert_eq!(picked, ["narma10", "floor"]);
-        assert_eq!(select(&[]).unwrap().len(), 4);
+        assert_eq!(select(&[]).unwrap().len(), 5);
+        let names: Vec<&str> = select(&[]).unwrap().iter().map(|c| c.name).collect();
+        assert_eq!(names, ["narma10", "ridge", "flatspin", "floor", "recorded"]);
     }
 
     #[test]
@@ -1219,6 +1281,31 @@ mod tests {
         assert!(err.starts_with("benches/peers/example.py failed"), "{err}");
         assert!(err.contains("exit status: 3"), "{err}");
         assert_eq!(kept, "partial\n");
+    }
+
+    #[test]
+    fn the_recorded_summary_reads_both_sides_and_their_phases() {
+        let r = json!({
+            "numpy_scipy": {
+                "seconds_best": 0.5, "seconds_all": [0.6, 0.5, 0.7],
+                "phases_of_best": {"load": 0.1, "fit": 0.35, "predict_and_save": 0.05},
+            },
+            "physrc": {
+                "seconds_best": 0.4, "seconds_all": [0.4, 0.45, 0.5],
+                "timing_of_best": {"reservoir_seconds": 0.05, "readout_seconds": 0.3},
+            },
+            "predictions_max_rel_diff": 2e-15,
+        });
+        let cmp = select(&["recorded".into()]).unwrap()[0];
+        let s = summarize(cmp, &r).unwrap();
+        assert_eq!(s.ratio_best, Some(0.5 / 0.4));
+        assert_eq!(s.ratio_median, Some(0.6 / 0.45));
+        assert_eq!(s.json["predictions_max_rel_diff"], 2e-15);
+        assert!(s.lines[0].1.contains("load 0.100 s"), "{:?}", s.lines);
+        assert!(s.lines[1].1.contains("reading 0.050 s"), "{:?}", s.lines);
+        let mut incomplete = r.clone();
+        incomplete["physrc"]["timing_of_best"] = json!({});
+        assert!(summarize(cmp, &incomplete).is_err());
     }
 
     #[test]
