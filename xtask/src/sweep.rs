@@ -573,10 +573,10 @@ fn check_substrate_keys(cfg: &RunConfig) -> Result<(), String> {
             if let Some(k) = cfg
                 .substrate
                 .keys()
-                .find(|k| !["kind", "states"].contains(&k.as_str()))
+                .find(|k| !["kind", "states", "drop_nonfinite"].contains(&k.as_str()))
             {
                 return Err(format!(
-                    "{}: [substrate]: unknown field `{k}`, expected `states`",
+                    "{}: [substrate]: unknown field `{k}`, expected `states` or `drop_nonfinite`",
                     cfg.origin
                 ));
             }
