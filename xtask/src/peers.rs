@@ -1144,7 +1144,7 @@ fn load_average() -> Option<[f64; 3]> {
 
 /// A UTC time of day, to the second.
 #[derive(Debug, Clone, Copy)]
-struct UtcTime {
+pub(crate) struct UtcTime {
     year: i64,
     month: u32,
     day: u32,
@@ -1156,7 +1156,7 @@ impl UtcTime {
         format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
     }
 
-    fn timestamp(&self) -> String {
+    pub(crate) fn timestamp(&self) -> String {
         let s = self.secs_of_day;
         format!(
             "{}T{:02}:{:02}:{:02}Z",
@@ -1168,7 +1168,7 @@ impl UtcTime {
     }
 }
 
-fn now_utc() -> UtcTime {
+pub(crate) fn now_utc() -> UtcTime {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
