@@ -131,19 +131,8 @@ fn dipolar_coupling(
 /// 4·N cells. An infinite cutoff gives every magnet every other magnet.
 fn neighbor_lists(pos: ArrayView2<'_, f64>, cutoff: f64) -> Vec<Vec<usize>> {
     let n = pos.nrows();
-    if n == 0 {
-        return Vec::new();
-    }
     let r2 = cutoff * cutoff;
-    let (mut xmin, mut xmax, mut ymin, mut ymax) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for i in 0..n {
-        xmin = xmin.min(pos[[i, 0]]);
-        xmax = xmax.max(pos[[i, 0]]);
-        ymin = ymin.min(pos[[i, 1]]);
-        ymax = ymax.max(pos[[i, 1]]);
-    }
-    let (wx, wy) = (xmax - xmin, ymax - ymin);
-    if !cutoff.is_finite() || cutoff * cutoff >= wx * wx + wy * wy {
+    let Some(grid) = CellGrid::new(pos, cutoff) else {
         return (0..n)
             .map(|i| {
                 (0..n)
@@ -151,58 +140,19 @@ fn neighbor_lists(pos: ArrayView2<'_, f64>, cutoff: f64) -> Vec<Vec<usize>> {
                     .collect()
             })
             .collect();
-    }
-    let mut cell = cutoff;
-    let limit = 4 * n + 16;
-    let (mut cx, mut cy);
-    loop {
-        cx = (wx / cell).floor() as usize + 1;
-        cy = (wy / cell).floor() as usize + 1;
-        if cx.saturating_mul(cy) <= limit {
-            break;
-        }
-        cell *= 2.0;
-    }
-    let cell_of = |i: usize| -> (usize, usize) {
-        let x = (((pos[[i, 0]] - xmin) / cell).floor() as usize).min(cx - 1);
-        let y = (((pos[[i, 1]] - ymin) / cell).floor() as usize).min(cy - 1);
-        (x, y)
     };
-    // Counting sort of magnets by cell (CSR over cells).
-    let mut count = vec![0usize; cx * cy + 1];
-    for i in 0..n {
-        let (x, y) = cell_of(i);
-        count[y * cx + x + 1] += 1;
-    }
-    for c in 1..count.len() {
-        count[c] += count[c - 1];
-    }
-    let mut fill = count.clone();
-    let mut members = vec![0usize; n];
-    for i in 0..n {
-        let (x, y) = cell_of(i);
-        let c = y * cx + x;
-        members[fill[c]] = i;
-        fill[c] += 1;
-    }
-    let mut out = Vec::with_capacity(n);
-    for i in 0..n {
-        let (x, y) = cell_of(i);
-        let mut list = Vec::new();
-        for yy in y.saturating_sub(1)..=(y + 1).min(cy - 1) {
-            for xx in x.saturating_sub(1)..=(x + 1).min(cx - 1) {
-                let c = yy * cx + xx;
-                for &j in &members[count[c]..count[c + 1]] {
-                    if j != i && dist2(pos, i, j) <= r2 {
-                        list.push(j);
-                    }
+    (0..n)
+        .map(|i| {
+            let mut list = Vec::new();
+            grid.for_each_near(i, |j| {
+                if j != i && dist2(pos, i, j) <= r2 {
+                    list.push(j);
                 }
-            }
-        }
-        list.sort_unstable();
-        out.push(list);
-    }
-    out
+            });
+            list.sort_unstable();
+            list
+        })
+        .collect()
 }
 
 /// The number of (ordered) neighbour pairs [`Neighbors::build`] finds for `cutoff`, counted on
@@ -211,72 +161,115 @@ fn neighbor_lists(pos: ArrayView2<'_, f64>, cutoff: f64) -> Vec<Vec<usize>> {
 /// absurd cutoff is refused in the time it takes to pass the cap.
 pub(crate) fn count_pairs(pos: ArrayView2<'_, f64>, cutoff: f64, cap: u64) -> u64 {
     let n = pos.nrows();
-    if n == 0 {
-        return 0;
-    }
     let r2 = cutoff * cutoff;
-    let (mut xmin, mut xmax, mut ymin, mut ymax) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for i in 0..n {
-        xmin = xmin.min(pos[[i, 0]]);
-        xmax = xmax.max(pos[[i, 0]]);
-        ymin = ymin.min(pos[[i, 1]]);
-        ymax = ymax.max(pos[[i, 1]]);
-    }
-    let (wx, wy) = (xmax - xmin, ymax - ymin);
-    if !cutoff.is_finite() || cutoff * cutoff >= wx * wx + wy * wy {
+    let Some(grid) = CellGrid::new(pos, cutoff) else {
         // Every magnet is within the cutoff of every other.
-        return (n as u64).saturating_mul(n as u64 - 1);
-    }
-    let mut cell = cutoff;
-    let limit = 4 * n + 16;
-    let (mut cx, mut cy);
-    loop {
-        cx = ((wx / cell).floor() as usize).saturating_add(1);
-        cy = ((wy / cell).floor() as usize).saturating_add(1);
-        if cx.saturating_mul(cy) <= limit {
-            break;
-        }
-        cell *= 2.0;
-    }
-    let cell_of = |i: usize| -> (usize, usize) {
-        let x = (((pos[[i, 0]] - xmin) / cell).floor() as usize).min(cx - 1);
-        let y = (((pos[[i, 1]] - ymin) / cell).floor() as usize).min(cy - 1);
-        (x, y)
+        return (n as u64).saturating_mul((n as u64).saturating_sub(1));
     };
-    let mut start = vec![0usize; cx * cy + 1];
-    for i in 0..n {
-        let (x, y) = cell_of(i);
-        start[y * cx + x + 1] += 1;
-    }
-    for c in 1..start.len() {
-        start[c] += start[c - 1];
-    }
-    let mut fill = start.clone();
-    let mut members = vec![0usize; n];
-    for i in 0..n {
-        let (x, y) = cell_of(i);
-        let c = y * cx + x;
-        members[fill[c]] = i;
-        fill[c] += 1;
-    }
     let mut pairs = 0u64;
     for i in 0..n {
-        let (x, y) = cell_of(i);
-        for yy in y.saturating_sub(1)..=(y + 1).min(cy - 1) {
-            for xx in x.saturating_sub(1)..=(x + 1).min(cx - 1) {
-                let c = yy * cx + xx;
-                for &j in &members[start[c]..start[c + 1]] {
-                    if j != i && dist2(pos, i, j) <= r2 {
-                        pairs += 1;
-                    }
-                }
+        grid.for_each_near(i, |j| {
+            if j != i && dist2(pos, i, j) <= r2 {
+                pairs += 1;
             }
-        }
+        });
         if pairs > cap {
             return pairs;
         }
     }
     pairs
+}
+
+/// Magnets sorted into square cells no smaller than the cutoff (counting sort, CSR over
+/// cells), so a magnet's neighbours lie in its own cell and the eight around it.
+struct CellGrid<'a> {
+    pos: ArrayView2<'a, f64>,
+    origin: (f64, f64),
+    cell: f64,
+    cols: usize,
+    rows: usize,
+    /// Magnets of cell `c` are `members[start[c]..start[c + 1]]`.
+    start: Vec<usize>,
+    members: Vec<usize>,
+}
+
+impl<'a> CellGrid<'a> {
+    /// The grid for `cutoff`, or `None` when the cutoff spans the whole array (or is
+    /// infinite, or there are no magnets): then every magnet is a candidate for every other.
+    fn new(pos: ArrayView2<'a, f64>, cutoff: f64) -> Option<CellGrid<'a>> {
+        let n = pos.nrows();
+        if n == 0 {
+            return None;
+        }
+        let (mut xmin, mut xmax, mut ymin, mut ymax) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+        for i in 0..n {
+            xmin = xmin.min(pos[[i, 0]]);
+            xmax = xmax.max(pos[[i, 0]]);
+            ymin = ymin.min(pos[[i, 1]]);
+            ymax = ymax.max(pos[[i, 1]]);
+        }
+        let (wx, wy) = (xmax - xmin, ymax - ymin);
+        if !cutoff.is_finite() || cutoff * cutoff >= wx * wx + wy * wy {
+            return None;
+        }
+        let mut cell = cutoff;
+        let limit = 4 * n + 16;
+        let (mut cols, mut rows);
+        loop {
+            cols = ((wx / cell).floor() as usize).saturating_add(1);
+            rows = ((wy / cell).floor() as usize).saturating_add(1);
+            if cols.saturating_mul(rows) <= limit {
+                break;
+            }
+            cell *= 2.0;
+        }
+        let mut grid = CellGrid {
+            pos,
+            origin: (xmin, ymin),
+            cell,
+            cols,
+            rows,
+            start: vec![0usize; cols * rows + 1],
+            members: vec![0usize; n],
+        };
+        for i in 0..n {
+            let (x, y) = grid.cell_of(i);
+            grid.start[y * cols + x + 1] += 1;
+        }
+        for c in 1..grid.start.len() {
+            grid.start[c] += grid.start[c - 1];
+        }
+        let mut fill = grid.start.clone();
+        for i in 0..n {
+            let (x, y) = grid.cell_of(i);
+            let c = y * cols + x;
+            grid.members[fill[c]] = i;
+            fill[c] += 1;
+        }
+        Some(grid)
+    }
+
+    fn cell_of(&self, i: usize) -> (usize, usize) {
+        let x =
+            (((self.pos[[i, 0]] - self.origin.0) / self.cell).floor() as usize).min(self.cols - 1);
+        let y =
+            (((self.pos[[i, 1]] - self.origin.1) / self.cell).floor() as usize).min(self.rows - 1);
+        (x, y)
+    }
+
+    /// Calls `f` with every magnet in `i`'s cell and the cells around it (`i` included), in
+    /// cell order, then in the order of the magnets' indices within a cell.
+    fn for_each_near(&self, i: usize, mut f: impl FnMut(usize)) {
+        let (x, y) = self.cell_of(i);
+        for yy in y.saturating_sub(1)..=(y + 1).min(self.rows - 1) {
+            for xx in x.saturating_sub(1)..=(x + 1).min(self.cols - 1) {
+                let c = yy * self.cols + xx;
+                for &j in &self.members[self.start[c]..self.start[c + 1]] {
+                    f(j);
+                }
+            }
+        }
+    }
 }
 
 fn dist2(pos: ArrayView2<'_, f64>, i: usize, j: usize) -> f64 {
