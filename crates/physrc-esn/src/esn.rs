@@ -316,6 +316,11 @@ pub struct Esn {
     /// Scratch for one input row in `run`.
     row: Vec<f64>,
     info: Info,
+    /// Per-step operation counts and their price, fixed at build time, and the steps taken
+    /// since the last reset: the energy estimate is their product, so a step pays one
+    /// integer increment for it.
+    energy: crate::energy::EsnEnergy,
+    steps: u64,
 }
 
 impl Esn {
@@ -430,6 +435,8 @@ impl Esn {
         let w = Weights::new(w.view(), storage);
         let win = Weights::new(win.view(), storage);
         let info = with_storage_info(info, &w);
+        let energy =
+            crate::energy::EsnEnergy::new(&crate::energy::shape_of(&w, &win, n, d, activation));
         Ok(Esn {
             w,
             win,
@@ -444,6 +451,8 @@ impl Esn {
             next: vec![0.0; n],
             row: vec![0.0; d],
             info,
+            energy,
+            steps: 0,
         })
     }
 
@@ -456,7 +465,21 @@ impl Esn {
             .params
             .retain(|(k, _)| k != "w_storage" && k != "w_nnz");
         self.info = with_storage_info(self.info, &self.w);
+        let shape = crate::energy::shape_of(
+            &self.w,
+            &self.win,
+            self.units,
+            self.input_dim,
+            self.activation,
+        );
+        self.energy = crate::energy::EsnEnergy::new(&shape);
         self
+    }
+
+    /// The operations and memory accesses of one step, counted when the network was built
+    /// (see [`energy`](crate::energy)).
+    pub fn operation_counts(&self) -> &crate::energy::OpCounts {
+        &self.energy.counts
     }
 
     /// `W` as a dense N×N array.
@@ -530,6 +553,7 @@ impl Esn {
             return Err(EsnError::Diverged { unit, value });
         }
         std::mem::swap(&mut self.x, &mut self.next);
+        self.steps += 1;
         Ok(())
     }
 }
@@ -563,6 +587,7 @@ impl Reservoir for Esn {
     /// to re-seed.
     fn reset(&mut self) -> Result<(), Error> {
         self.x.fill(0.0);
+        self.steps = 0;
         Ok(())
     }
 
@@ -576,6 +601,13 @@ impl Reservoir for Esn {
 
     fn info(&self) -> Info {
         self.info.clone()
+    }
+
+    /// The steps since the last reset times the per-step operation counts priced on
+    /// [`HOROWITZ_45NM`](crate::energy::HOROWITZ_45NM): the arithmetic and memory energy of
+    /// the network's own computation (see [`energy`](crate::energy)).
+    fn energy(&self) -> Option<f64> {
+        Some(self.steps as f64 * self.energy.joules_per_step)
     }
 
     /// Validates the whole sequence, then runs the same update as [`step`](Reservoir::step)

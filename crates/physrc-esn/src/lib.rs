@@ -80,6 +80,7 @@
 
 mod activation;
 mod config;
+pub mod energy;
 mod error;
 mod esn;
 mod generate;
