@@ -49,7 +49,7 @@ pub enum DataSource {
 }
 
 /// The `[data]` section.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DataFiles {
     /// `.npy` of inputs, `T × d` (a 1-D array is read as `T × 1`). Optional only for recorded
@@ -68,7 +68,9 @@ fn yes() -> bool {
 
 /// The `[split]` section: states run continuously over `washout + train + test` steps; the
 /// first `washout` are dropped, the next `train` train the readout, the next `test` are scored.
-#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Split {
     /// Steps dropped at the start while the substrate forgets its initial state.
@@ -88,7 +90,7 @@ impl Split {
 }
 
 /// Which readout, and its parameters (the `[readout]` section).
-#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ReadoutConfig {
     /// Ridge regression with a fixed regularisation.
@@ -102,7 +104,9 @@ pub enum ReadoutConfig {
 }
 
 /// Settings shared by every readout: which features of the state to use.
-#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Features {
     /// The state as the substrate reports it.
@@ -113,7 +117,7 @@ pub enum Features {
 }
 
 /// `kind = "ridge"`.
-#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RidgeSettings {
     /// Regularisation strength (default 1e-6).
@@ -131,7 +135,9 @@ pub struct RidgeSettings {
 }
 
 /// The `solver` of `kind = "ridge"`.
-#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, Deserialize, serde::Serialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum RidgeSolver {
     /// Normal equations (XᵀX + αI), streamed chunk by chunk: never holds the states.
@@ -144,7 +150,7 @@ pub enum RidgeSolver {
 }
 
 /// `kind = "ridge-cv"`.
-#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RidgeCvSettings {
     /// Explicit grid of regularisation strengths; default a log grid from 1e-10 to 1e2.
@@ -165,7 +171,9 @@ pub struct RidgeCvSettings {
 }
 
 /// The `cv` of `kind = "ridge-cv"`.
-#[derive(Debug, Clone, Copy, Default, Deserialize, serde::Serialize, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, Default, Deserialize, serde::Serialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum CvKind {
     /// Generalised cross-validation (closed form, the cheapest).
@@ -178,7 +186,7 @@ pub enum CvKind {
 }
 
 /// `kind = "classifier"`.
-#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassifierSettings {
     /// Regularisation strength (default 1e-6).
@@ -193,7 +201,7 @@ pub struct ClassifierSettings {
 }
 
 /// `kind = "rls"`.
-#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RlsSettings {
     /// Forgetting factor in (0, 1] (default 1: no forgetting).
@@ -237,7 +245,7 @@ impl SeedUse {
 }
 
 /// The `[output]` section.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutputConfig {
     /// Also write `states.npy` (all steps, washout included).
@@ -253,7 +261,7 @@ pub struct OutputConfig {
 /// `tolerance` of `value` on either side. Two-sided, because a result that improves without
 /// an explanation is as suspect as one that degrades. Where the value reproduces a published
 /// figure, the config cites it next to the table.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, schemars::JsonSchema)]
 #[serde(try_from = "RawExpectation")]
 pub struct Expectation {
     /// The key of `report.json → metrics`: `"nrmse"`, `"accuracy"`, `"memory_capacity"`, ...
@@ -273,7 +281,7 @@ impl Expectation {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RawExpectation {
     metric: String,

@@ -26,6 +26,7 @@ pub mod outdir;
 mod readout_driver;
 pub mod rig_cli;
 pub mod runlog;
+pub mod schema;
 pub mod substrate;
 
 pub use error::RunError;

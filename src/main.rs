@@ -82,6 +82,9 @@ enum Command {
         #[command(subcommand)]
         substrate: Simulate,
     },
+    /// Print the JSON Schema of the config files (`physrc run` and `physrc simulate`), as
+    /// shipped in docs/physrc.schema.json, for editors that complete and check TOML keys.
+    Schema,
 }
 
 #[derive(Debug, Subcommand)]
@@ -220,6 +223,10 @@ fn main() -> ExitCode {
             }
             Err(e) => report_error(&e),
         },
+        Command::Schema => {
+            print!("{}", physrc::schema::config_schema_json());
+            ExitCode::SUCCESS
+        }
     }
 }
 

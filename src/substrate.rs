@@ -136,9 +136,11 @@ fn meminfo_available(text: &str) -> Option<MemoryBudget> {
     Some(MemoryBudget::bytes(bytes))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RecordedConfig {
+pub(crate) struct RecordedConfig {
+    /// A `T × n` `.npy` of states measured on a device, one row a step (float64, float32,
+    /// int64 or int32; relative to the config file).
     states: std::path::PathBuf,
     /// Leave out the channels (columns) that hold a NaN or an infinite value in the rows the
     /// run uses, instead of refusing the file.

@@ -38,7 +38,7 @@ use crate::{Activation, Esn, EsnError, Storage, WInit};
 /// an error rather than silently ignored: `units`, `spectral_radius`, `connectivity`,
 /// `w_init` with `w`; `input_scaling`, `input_connectivity` with `win`; `bias_scaling` with
 /// `bias`. Files are `.npy` arrays of float64 or float32.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EsnConfig {
     /// `.npy` file with the recurrent matrix, N×N.

@@ -10,7 +10,7 @@ use crate::generate::{self, Dist};
 use crate::matrix::{Storage, Weights};
 
 /// The nonlinearity `f` of the update.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Activation {
     /// `tanh`, reservoirpy's default.
@@ -30,7 +30,7 @@ impl Activation {
 }
 
 /// How the recurrent matrix `W` is generated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WInit {
     /// Sparse, nonzero entries from N(0, 1), then rescaled to the spectral radius

@@ -10,7 +10,7 @@ use crate::{
 };
 
 /// Which device model a reservoir uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Model {
     /// Zhong et al. 2021 discrete map ([`Zhong2021`](crate::Zhong2021)).
@@ -58,7 +58,7 @@ impl Model {
 /// Only the table of the selected model may be given; each accepts the fields of the model's
 /// parameter struct ([`ZhongParams`], [`DuParams`], [`HpParams`], [`VteamParams`]), every one
 /// optional with the published value as default.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemristorConfig {
     /// Device model.

@@ -161,7 +161,7 @@ pub(crate) fn check_state(
 /// Window function `f(x)` of a drift model: it slows the state near the bounds `0` and `1`.
 ///
 /// `p` is the integer exponent (`2p` in the formulas); larger `p` gives a flatter window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum Window {
     /// `f = 1`: no boundary effect (the state is still clipped to `[0, 1]`).

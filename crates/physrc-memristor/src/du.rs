@@ -21,7 +21,7 @@ use crate::{Device, MemristorError, PulseResponse};
 /// 50 ms time constant (half-life 35 ms), the "few percent per pulse, decay over tens of ms"
 /// behaviour of the devices. Reading both in the same unit cannot give both: in seconds the
 /// memory would last 50 s, in milliseconds one pulse would saturate `w`.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct DuParams {
     /// Schottky-like current prefactor `α`, A.

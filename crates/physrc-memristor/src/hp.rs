@@ -15,7 +15,7 @@ use crate::{Device, MemristorError, PulseResponse, Window};
 /// `R_on = 100 Ω`, `R_off = 16 kΩ`. The volatility (`tau`, `x_rest`) is not part of the HP
 /// model; it is added so the device has fading memory, with defaults chosen for pulses of
 /// `10 ms`: `tau = 0.1 s` (about ten pulses of memory), `x_rest = 0.1`.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct HpParams {
     /// Dopant mobility `μ_v`, m²/(V·s).

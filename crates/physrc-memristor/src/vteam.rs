@@ -16,7 +16,7 @@ use crate::{Device, MemristorError, PulseResponse, Window};
 /// `v_on = −0.2 V`, `v_off = 0.02 V`, no window. The volatility (`tau`, `w_rest`) is added so
 /// the device has fading memory; its defaults suit pulses of 10 ns: `tau = 100 ns`,
 /// `w_rest = 0` (the `x_on` state MemTorch starts from).
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct VteamParams {
     /// ON (minimum) resistance, at `w = 0`, Ω.

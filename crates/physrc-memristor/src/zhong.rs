@@ -14,7 +14,7 @@ use crate::{Device, MemristorError, PulseResponse};
 /// `Kn = 0.32`, `α = 0.23`. Currents of that model are in microamperes (its I–V plot is
 /// labelled μA), so [`Device::read`] and [`PulseResponse::current`] return `1e-6 ·` the map's
 /// value in amperes.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ZhongParams {
     /// Per-pulse retention factor `r = e^(−Δt/τ)`, in `(0, 1)`; `0.99` means a memory of about

@@ -16,7 +16,7 @@ use crate::model::SpinIce;
 use crate::params::{Engine, FlipMode, ModelParams};
 
 /// Geometry names accepted in configuration files.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum GeometryName {
     /// flatspin `SquareSpinIceClosed`.
@@ -44,7 +44,7 @@ pub enum GeometryName {
 /// disorder = 0.05
 /// h_ext = "field.npy"    # T x 2 (tesla), one relax per row; or T x N x 2 per magnet
 /// ```
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationConfig {
     /// Lattice type.

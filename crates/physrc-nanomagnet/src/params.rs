@@ -6,7 +6,7 @@ use crate::astroid::AstroidShape;
 use crate::error::NanomagnetError;
 
 /// How `step()` chooses which flippable magnets to flip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum FlipMode {
     /// The magnet with the largest switching energy; ties go to the lowest index.
@@ -34,7 +34,7 @@ impl FlipMode {
 
 /// Which relax engine to run. Both give the same flip sequence for every flip mode except
 /// `single` (where each picks its random magnet from a differently ordered set).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Engine {
     /// Update only the flipped magnet's neighbours and keep the candidates in an indexed

@@ -40,7 +40,7 @@ use crate::params::{Engine, FlipMode};
 use crate::vertex::SquareVertices;
 
 /// How one normalised input becomes a sequence of global fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Encoder {
     /// `+H` then `−H` along `phi`, read at `−H` (Stenning et al. 2024): 2 field samples.
@@ -87,7 +87,7 @@ impl Encoder {
 }
 
 /// What the reservoir state is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Readout {
     /// Every magnet's spin, ±1 (N components).
@@ -119,7 +119,7 @@ impl Readout {
 }
 
 /// Which bars of a spin-vortex ice are wide (lower switching field, can hold a vortex).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum WideBars {
     /// None: plain (macrospin-only) spin ice.
@@ -154,7 +154,7 @@ impl WideBars {
 /// `vortex_amplitude`, independent of the field. The state is the absorption summed over bars
 /// and divided by their number, at `bins` frequencies evenly spaced over `[f_min, f_max]`
 /// GHz. Sources and the status of each constant: `docs/physics/nanomagnet.md`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct FmrConfig {
     /// Frequency channels (default 64, at most [`MAX_FMR_BINS`]).
@@ -277,7 +277,7 @@ pub const DEFAULT_MOMENT: f64 = 860e3 * 220e-9 * 80e-9 * 25e-9;
 /// phi = 45              # degrees
 /// readout = "spins"
 /// ```
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NanomagnetConfig {
     /// Lattice type.

@@ -91,7 +91,7 @@ impl MackeyGlass {
 ///
 /// Defaults are Appeltant et al.'s NARMA10 set: `N = 400`, `θ = 0.2`, `η = 0.4`, `γ = 0.05`,
 /// `p = 1`, binary mask `±0.1`, with the identity input mapping.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DelayConfig {
     /// Number of virtual nodes `N` (the delay is `τ = N θ`); `N + delay_offset` may not exceed

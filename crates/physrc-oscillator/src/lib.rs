@@ -68,7 +68,7 @@ pub use stuart_landau::{
 /// let r = cfg.build(std::path::Path::new("."), 1).unwrap();
 /// assert_eq!(physrc_core::Reservoir::state_dim(&r), 400);
 /// ```
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "model", rename_all = "kebab-case")]
 pub enum OscillatorConfig {
     /// `model = "stno"`: spin-torque nano-oscillator.

@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
 
 /// How mask values are drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum MaskKind {
     /// Each entry is `+a` or `−a` with equal probability (Appeltant et al. 2011 use `±0.1`).

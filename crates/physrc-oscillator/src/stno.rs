@@ -190,7 +190,7 @@ impl StnoModel {
 }
 
 /// What the STNO reservoir reads out at each virtual node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum StnoOutput {
     /// The oscillation amplitude `|c| = √p` (what Torrejon et al. measure through the rectified
@@ -207,7 +207,7 @@ pub enum StnoOutput {
 /// for a vortex magnetic tunnel junction of a few hundred nm diameter (damping time ~50 ns,
 /// threshold a few mA, tens of Ω); they are assumptions documented in
 /// `docs/physics/oscillator.md`, not values fitted to Torrejon's device.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct StnoConfig {
     /// Linear damping rate `Γ_G`, per ns (default 0.02: a 50 ns damping time).

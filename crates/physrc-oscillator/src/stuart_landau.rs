@@ -42,7 +42,7 @@ use crate::mask::{MaskKind, WEIGHT_STREAM, draw_mask};
 use crate::ode::Rk4;
 
 /// What the Stuart–Landau reservoir reads out per oscillator and virtual node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum StuartLandauReadout {
     /// `Re z_j` and `Im z_j` (two values per oscillator).
@@ -53,7 +53,7 @@ pub enum StuartLandauReadout {
 }
 
 /// Configuration of a coupled Stuart–Landau network (`model = "stuart-landau"`).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct StuartLandauConfig {
     /// Number of oscillators `N` (default 50, at most [`MAX_OSCILLATORS`]).

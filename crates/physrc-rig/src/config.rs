@@ -42,7 +42,7 @@ pub const EMULATOR_PORT: &str = "emulator";
 /// size = [10, 10]
 /// readout = "fmr"
 /// ```
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RigConfig {
     /// Serial port path, or `"emulator"` (default) for the emulator in this process.
@@ -99,7 +99,51 @@ pub struct RigConfig {
     /// (`field_full_scale`, `max_field`, `max_slew`, `watchdog`, `adc_full_scale`, `noise`,
     /// `fault_rate`, `reset_every`, `fault_seed`). Only with `port = "emulator"`.
     #[serde(default)]
+    #[schemars(schema_with = "emulator_schema")]
     pub emulator: Option<toml::Table>,
+}
+
+/// The emulator table's schema: the sample's keys (those of `kind = "nanomagnet"` less the
+/// encoder keys, which [`RigConfig`] owns) together with the emulated hardware's keys, in one
+/// object that accepts no other key, as [`emulator_from_table`] does.
+fn emulator_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    generator.subschema_for::<NanomagnetConfig>();
+    let hardware = generator.subschema_for::<HardwareKeys>();
+    let definition = |generator: &schemars::SchemaGenerator, name: &str| {
+        generator
+            .definitions()
+            .get(name)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut sample = definition(generator, "NanomagnetConfig");
+    let hardware = hardware
+        .get("$ref")
+        .and_then(|r| r.as_str())
+        .and_then(|r| r.rsplit('/').next())
+        .map(|name| definition(generator, name))
+        .unwrap_or_default();
+    if let Some(object) = sample.as_object_mut() {
+        if let Some(properties) = object.get_mut("properties").and_then(|p| p.as_object_mut()) {
+            for key in ENCODER_KEYS {
+                properties.remove(*key);
+            }
+            if let Some(extra) = hardware.get("properties").and_then(|p| p.as_object()) {
+                properties.extend(extra.clone());
+            }
+        }
+        if let Some(required) = object.get_mut("required").and_then(|r| r.as_array_mut()) {
+            required.retain(|k| !k.as_str().is_some_and(|k| ENCODER_KEYS.contains(&k)));
+        }
+        object.insert(
+            "description".to_owned(),
+            "The emulated sample (the keys of kind = \"nanomagnet\" less the encoder keys) \
+             and the emulated hardware."
+                .into(),
+        );
+    }
+    let object = schemars::json_schema!({ "anyOf": [sample, { "type": "null" }] });
+    object
 }
 
 fn emulator_port() -> String {
@@ -414,7 +458,7 @@ pub fn build_sample(
         .map_err(RigError::Sample)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct HardwareKeys {
     field_full_scale: Option<f64>,

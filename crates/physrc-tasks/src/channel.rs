@@ -18,7 +18,9 @@ pub const SYMBOLS: [f64; 4] = [-3.0, -1.0, 1.0, 3.0];
 const TAPS: [f64; 10] = [0.08, -0.12, 1.0, 0.18, -0.1, 0.091, -0.05, 0.04, 0.03, 0.01];
 
 /// How the target symbol is presented to the readout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum ChannelTarget {
     /// Class index 0–3 of `d(n−2)` (see [`SYMBOLS`]); the symbol error rate is
@@ -61,7 +63,7 @@ pub enum ChannelTarget {
 ///
 /// Row `n` has input `u(n)` and target `d(n−2)`. The symbols before row 0 and after the
 /// last row that `q` needs are drawn too, so every row is complete.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ChannelEqualization {
     /// Signal-to-noise ratio in dB (default 24). Finite.

@@ -26,7 +26,7 @@ const ESCAPE_BOUND: f64 = 1e3;
 /// `(x0, y0)` (default `(0, 0)`, which lies in the basin of the attractor) and the first
 /// `burn_in` iterates (default 100) are dropped so the data lies on the attractor. The map is
 /// deterministic, so there is no seed: vary `x0`/`y0` for independent trajectories.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Henon {
     /// Initial `x` (default 0).
@@ -99,7 +99,7 @@ impl Henon {
 ///
 /// The recursion starts from `x(−2) = x(−1) = 0`; the first `burn_in` values (default 100)
 /// are dropped. Row `t` has input `x(n)` and target `x(n+1)`, with `n = burn_in + t`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct HenonZhong {
     /// Standard deviation of the process noise (default 0.0025). Non-negative.

@@ -16,7 +16,7 @@ const KERNEL: &str = "kernel-rank";
 /// (2012)): the i.i.d. `U[−1, 1]` stream of [`MemoryCapacity`], scored by the runner against
 /// every product of normalised Legendre polynomials of delayed inputs up to `max_degree`
 /// (`physrc_readout::information_processing_capacity`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct InformationProcessingCapacity {
     /// Seed of the stream (default 0).
@@ -77,7 +77,7 @@ impl InformationProcessingCapacity {
 /// For kernel quality the streams are independent `U[−1, 1]` sequences. For generalisation
 /// rank they share their last `shared` inputs and differ only in the first
 /// `steps − shared`, the distant past a readout should be able to ignore.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct KernelRank {
     /// Seed of the streams (default 0).

@@ -42,7 +42,7 @@ const MAX_DELAY_STEPS: usize = 10_000_000;
 /// (default 1000) are the transient from the constant history and are dropped. Row `t` has
 /// input `x(t_s)` and, for each prediction horizon `k` (in samples, default `[1]`), one
 /// target column `x(t_s + k·sample_interval)`, with `t_s = (discard + t)·sample_interval`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MackeyGlass {
     /// Production rate `a` (default 0.2).

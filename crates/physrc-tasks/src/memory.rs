@@ -19,7 +19,7 @@ const TASK: &str = "memory-capacity";
 /// target is the input itself (delay 0, `MC_0`), which keeps it a well-formed regression
 /// dataset that any runner can fit. The uniform stream on `[−1, 1]` is also the one whose
 /// normalised Legendre polynomials give IPC's orthogonal target basis.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MemoryCapacity {
     /// Seed of the stream (default 0).

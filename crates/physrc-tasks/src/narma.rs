@@ -25,7 +25,9 @@ const ESCAPE_BOUND: f64 = 1e3;
 pub const MAX_STANDARD_ORDER: usize = 10;
 
 /// Which recurrence generates the NARMA output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum NarmaForm {
     /// Standard form up to order [`MAX_STANDARD_ORDER`], tanh-wrapped above it.
@@ -88,7 +90,7 @@ pub enum NarmaForm {
 ///
 /// A longer request extends the same sequence, except that an escape repaired within
 /// `100 + 10·n` steps after the end of the shorter one may have redrawn its last inputs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Narma {
     /// The order `n` (default 10). At least 1.

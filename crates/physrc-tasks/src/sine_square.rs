@@ -30,7 +30,7 @@ pub const SQUARE: usize = 1;
 /// Every sample carries the label of its period ([`SINE`] = 0, [`SQUARE`] = 1), as in
 /// the papers' scoring by accuracy (Zhong also reports NRMSE on the label). If `length` is
 /// not a multiple of `P` the last period is cut short.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SineSquare {
     /// Seed of the period sequence (default 0).

@@ -11,7 +11,7 @@ use crate::{
 ///
 /// A separate kind because NARMA10 is *the* benchmark most papers quote; `order` is not
 /// accepted here (use `kind = "narma"` for other orders).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Narma10 {
     /// Seed of the input stream (default 0).
@@ -69,7 +69,7 @@ impl From<&Narma10> for Narma {
 /// | `memory-capacity` | [`MemoryCapacity`] |
 /// | `ipc` | [`InformationProcessingCapacity`] |
 /// | `kernel-rank` | [`KernelRank`] (separate streams from reset; not one sequence) |
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum TaskSpec {
     /// NARMA10.

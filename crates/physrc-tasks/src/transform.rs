@@ -11,7 +11,9 @@ use crate::{Dataset, Targets, TaskError};
 const TASK: &str = "transform";
 
 /// Which waveform the reservoir must produce from the sine input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub enum TransformTarget {
     /// `cos(2t)·sin(3t) = ½(sin t + sin 5t)`: needs odd harmonics up to the fifth.
     #[default]
@@ -39,7 +41,7 @@ pub enum TransformTarget {
 /// 6 samples per its period). The phase is computed from `k mod samples_per_period`, so
 /// samples are exact and periodic however long the sequence. Row `k` has input `sin t_k`
 /// and the target at the same `t_k`. The signal is deterministic: no seed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SignalTransform {
     /// The target waveform (default `"cos2t-sin3t"`).
