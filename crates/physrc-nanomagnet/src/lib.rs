@@ -60,10 +60,13 @@
 #![deny(missing_docs)]
 
 mod astroid;
+mod bar;
 mod config;
 mod error;
+mod fmr;
 mod geometry;
 mod heap;
+mod kittel;
 mod model;
 mod neighbors;
 mod params;
@@ -71,13 +74,16 @@ mod reservoir;
 mod vertex;
 
 pub use astroid::AstroidShape;
+pub use bar::{BarConfig, MAX_BAR_NM, MU0};
 pub use config::{FieldSequence, GeometryName, SimulationConfig, SimulationOutput, simulate};
 pub use error::NanomagnetError;
+pub use fmr::{FmrModel, Lineshape};
 pub use geometry::{GeometryKind, Layout};
+pub use kittel::{BarShape, Mode, demag_factors};
 pub use model::{Relax, SpinIce, VortexParams};
 pub use params::{CheckedParams, Engine, FlipMode, KB, ModelParams};
 pub use reservoir::{
-    DEFAULT_MOMENT, Encoder, FieldEncoder, FmrConfig, MAX_FMR_BINS, MAX_TIMESTEPS,
+    DEFAULT_MOMENT, Encoder, FieldEncoder, FmrConfig, MAX_DRIFT_TIME, MAX_FMR_BINS, MAX_TIMESTEPS,
     NanomagnetConfig, NanomagnetReservoir, Readout, WideBars,
 };
 pub use vertex::{SquareVertices, VertexType};

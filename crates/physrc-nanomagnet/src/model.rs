@@ -379,6 +379,11 @@ impl SpinIce {
         Ok(())
     }
 
+    /// The external field per magnet in the global frame, without a copy.
+    pub fn applied(&self) -> &[[f64; 2]] {
+        &self.h_ext
+    }
+
     /// The external field per magnet in the global frame (N×2).
     pub fn field(&self) -> Array2<f64> {
         let mut out = Array2::zeros((self.len(), 2));

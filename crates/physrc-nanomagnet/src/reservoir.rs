@@ -33,10 +33,12 @@ use std::path::{Path, PathBuf};
 use physrc_core::{Error, Info, MemoryBudget, Reservoir, check_input, check_state_len};
 use serde::Deserialize;
 
+use crate::bar::BarConfig;
 use crate::config::{GeometryName, SimulationConfig};
 use crate::error::NanomagnetError;
+use crate::fmr::{FmrModel, Lineshape, Spectrometer};
 use crate::model::{SpinIce, VortexParams};
-use crate::params::{Engine, FlipMode};
+use crate::params::{Engine, FlipMode, ModelParams};
 use crate::vertex::SquareVertices;
 
 /// How one normalised input becomes a sequence of global fields.
@@ -144,32 +146,44 @@ impl WideBars {
     }
 }
 
-/// The phenomenological FMR fingerprint (`readout = "fmr"`, table `[substrate.fmr]`).
+/// The FMR readout (`readout = "fmr"`, table `[substrate.fmr]`).
 ///
-/// Each bar contributes one Lorentzian absorption line of full width `linewidth`. A
-/// macrospin bar resonates at `f_narrow` or `f_wide` plus `gamma·h∥`, where `h∥` is its
-/// total local field along its magnetisation (dipolar + applied, tesla) at the moment of
-/// reading: the linearised Kittel shift, stiffening when the field is along the moment. A
-/// vortex bar resonates at `f_wide − vortex_shift` with relative amplitude
-/// `vortex_amplitude`, independent of the field. The state is the absorption summed over bars
-/// and divided by their number, at `bins` frequencies evenly spaced over `[f_min, f_max]`
-/// GHz. Sources and the status of each constant: `docs/physics/nanomagnet.md`.
+/// Two models place one line per bar (see [`FmrModel`]): `kittel`, the uniform mode of each
+/// bar from its shape anisotropy (the demagnetising factors of its rectangular prism,
+/// [`BarConfig`]) and its local field along and across the moment, which softens as a field
+/// against the moment approaches the bar's stability limit; and `phenomenological`, a line at
+/// `f_narrow` or `f_wide` plus `gamma·h∥`. A vortex bar has a line `vortex_shift` below the
+/// wide bar's macrospin mode with relative amplitude `vortex_amplitude`. Lines are Lorentzians
+/// of full width `linewidth`, recorded as absorption or its field derivative `dP/dH`
+/// ([`Lineshape`]) at `bins` frequencies evenly spaced over `[f_min, f_max]` GHz, summed over
+/// bars and divided by their number; then seeded measurement noise and drift are added.
+///
+/// Defaults: `model` is `kittel` when the array has a `[substrate.bar]` table (device units)
+/// and `phenomenological` otherwise (flatspin's reduced units, where the fields are not a real
+/// bar's); `kittel` defaults to 400 channels and `dP/dH`, `phenomenological` to 64 channels
+/// and absorption. Sources and the status of each constant: `docs/physics/nanomagnet.md`.
 #[derive(Debug, Clone, PartialEq, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct FmrConfig {
-    /// Frequency channels (default 64, at most [`MAX_FMR_BINS`]).
-    pub bins: usize,
+    /// `kittel` or `phenomenological` (default: see above).
+    pub model: Option<FmrModel>,
+    /// `absorption` or `derivative` (`dP/dH`; default: see above).
+    pub lineshape: Option<Lineshape>,
+    /// Frequency channels (default 400 for `kittel`, 64 for `phenomenological`; at most
+    /// [`MAX_FMR_BINS`]).
+    pub bins: Option<usize>,
     /// Lowest channel, GHz (default 2).
     pub f_min: f64,
     /// Highest channel, GHz (default 14).
     pub f_max: f64,
     /// Full width at half maximum of every line, GHz (default 0.4).
     pub linewidth: f64,
-    /// Zero-field macrospin resonance of a narrow bar, GHz (default 9).
-    pub f_narrow: f64,
-    /// Zero-field macrospin resonance of a wide bar, GHz (default 7.5).
-    pub f_wide: f64,
-    /// Field shift of macrospin lines, GHz per tesla (default 28, γ/2π for g = 2).
+    /// `phenomenological` only: zero-field macrospin resonance of a narrow bar, GHz (default 9).
+    pub f_narrow: Option<f64>,
+    /// `phenomenological` only: zero-field macrospin resonance of a wide bar, GHz (default 7.5).
+    pub f_wide: Option<f64>,
+    /// `γ/2π`, GHz per tesla (default 28, g = 2): the Kittel prefactor, or the
+    /// phenomenological line shift.
     pub gamma: f64,
     /// Vortex line below the wide-bar macrospin line, GHz (default 3.8, Gartside 2022).
     pub vortex_shift: f64,
@@ -179,21 +193,33 @@ pub struct FmrConfig {
     /// (default true, as in a measurement under field). `false` keeps only the dipolar field:
     /// the spectrum of the microstate alone, a diagnostic of what the array itself encodes.
     pub applied_field: bool,
+    /// Standard deviation of the white measurement noise added to every channel, in the
+    /// spectrum's units (default 0).
+    pub noise: f64,
+    /// Root-mean-square of the slow drift of every line's frequency, GHz (default 0).
+    pub drift: f64,
+    /// Correlation time of the drift, in readings (default 100).
+    pub drift_time: f64,
 }
 
 impl Default for FmrConfig {
     fn default() -> Self {
         FmrConfig {
-            bins: 64,
+            model: None,
+            lineshape: None,
+            bins: None,
             f_min: 2.0,
             f_max: 14.0,
             linewidth: 0.4,
-            f_narrow: 9.0,
-            f_wide: 7.5,
+            f_narrow: None,
+            f_wide: None,
             gamma: 28.0,
             vortex_shift: 3.8,
             vortex_amplitude: 0.5,
             applied_field: true,
+            noise: 0.0,
+            drift: 0.0,
+            drift_time: 100.0,
         }
     }
 }
@@ -203,20 +229,53 @@ impl Default for FmrConfig {
 /// `bins × bins` normal matrix in a ridge fit).
 pub const MAX_FMR_BINS: usize = 100_000;
 
+/// Longest drift correlation time, readings: beyond it the drift is a constant offset.
+pub const MAX_DRIFT_TIME: f64 = 1e9;
+
 impl FmrConfig {
-    fn check(&self) -> Result<(), NanomagnetError> {
-        if !(1..=MAX_FMR_BINS).contains(&self.bins) {
+    /// The model in effect: as given, else `kittel` for a device-scale array.
+    pub fn model_for(&self, device_scale: bool) -> FmrModel {
+        self.model.unwrap_or(if device_scale {
+            FmrModel::Kittel
+        } else {
+            FmrModel::Phenomenological
+        })
+    }
+
+    /// The number of channels in effect for `model`.
+    pub fn bins_for(&self, model: FmrModel) -> usize {
+        self.bins.unwrap_or(match model {
+            FmrModel::Kittel => 400,
+            FmrModel::Phenomenological => 64,
+        })
+    }
+
+    fn check(&self, model: FmrModel) -> Result<(), NanomagnetError> {
+        let bins = self.bins_for(model);
+        if !(1..=MAX_FMR_BINS).contains(&bins) {
             return Err(NanomagnetError::param(
                 "fmr.bins",
                 "must be between 1 and 100000",
-                self.bins as f64,
+                bins as f64,
             ));
+        }
+        if model == FmrModel::Kittel {
+            for (name, v) in [("fmr.f_narrow", self.f_narrow), ("fmr.f_wide", self.f_wide)] {
+                if v.is_some() {
+                    return Err(NanomagnetError::InvalidChoice {
+                        name,
+                        message: "applies to model \"phenomenological\" only; the Kittel \
+                                  model takes its modes from `[substrate.bar]`"
+                            .into(),
+                    });
+                }
+            }
         }
         for (name, v) in [
             ("fmr.f_min", self.f_min),
             ("fmr.f_max", self.f_max),
-            ("fmr.f_narrow", self.f_narrow),
-            ("fmr.f_wide", self.f_wide),
+            ("fmr.f_narrow", self.f_narrow.unwrap_or(9.0)),
+            ("fmr.f_wide", self.f_wide.unwrap_or(7.5)),
             ("fmr.gamma", self.gamma),
             ("fmr.vortex_shift", self.vortex_shift),
         ] {
@@ -234,7 +293,33 @@ impl FmrConfig {
                 ));
             }
         }
-        if self.f_max < self.f_min || (self.bins > 1 && self.f_max == self.f_min) {
+        if model == FmrModel::Kittel && self.gamma <= 0.0 {
+            return Err(NanomagnetError::param(
+                "fmr.gamma",
+                "must be positive for the Kittel model",
+                self.gamma,
+            ));
+        }
+        for (name, v) in [("fmr.noise", self.noise), ("fmr.drift", self.drift)] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(NanomagnetError::param(
+                    name,
+                    "must be non-negative and finite",
+                    v,
+                ));
+            }
+        }
+        if !(self.drift_time.is_finite()
+            && self.drift_time >= 1.0
+            && self.drift_time <= MAX_DRIFT_TIME)
+        {
+            return Err(NanomagnetError::param(
+                "fmr.drift_time",
+                "must be between 1 and 1e9 readings",
+                self.drift_time,
+            ));
+        }
+        if self.f_max < self.f_min || (bins > 1 && self.f_max == self.f_min) {
             return Err(NanomagnetError::param(
                 "fmr.f_max",
                 "must be larger than `fmr.f_min`",
@@ -245,14 +330,12 @@ impl FmrConfig {
     }
 
     /// The channel frequencies, GHz.
-    fn channels(&self) -> Vec<f64> {
-        if self.bins == 1 {
+    fn channels(&self, bins: usize) -> Vec<f64> {
+        if bins == 1 {
             return vec![self.f_min];
         }
-        let step = (self.f_max - self.f_min) / (self.bins - 1) as f64;
-        (0..self.bins)
-            .map(|k| self.f_min + k as f64 * step)
-            .collect()
+        let step = (self.f_max - self.f_min) / (bins - 1) as f64;
+        (0..bins).map(|k| self.f_min + k as f64 * step).collect()
     }
 }
 
@@ -399,9 +482,13 @@ pub struct NanomagnetConfig {
     /// See [`VortexParams::annihilation`] (default 1.3).
     #[serde(default)]
     pub vortex_annihilation: Option<f64>,
-    /// FMR fingerprint constants for `readout = "fmr"`.
+    /// FMR readout constants for `readout = "fmr"`.
     #[serde(default)]
     pub fmr: Option<FmrConfig>,
+    /// Device-scale bars (table `[substrate.bar]`): dimensions and magnetisation, from which
+    /// `alpha`, `hc`, `hc_wide` and `moment` are derived (giving those keys too is an error).
+    #[serde(default)]
+    pub bar: Option<BarConfig>,
 }
 
 impl NanomagnetConfig {
@@ -465,6 +552,55 @@ impl NanomagnetConfig {
         input_dim: usize,
         budget: MemoryBudget,
     ) -> Result<NanomagnetReservoir, NanomagnetError> {
+        match &self.bar {
+            Some(bar) => self
+                .with_bar(bar)?
+                .build_scaled(base_dir, input_dim, budget, Some(bar)),
+            None => self.build_scaled(base_dir, input_dim, budget, None),
+        }
+    }
+
+    /// This config with the keys a `[substrate.bar]` table derives filled in.
+    fn with_bar(&self, bar: &BarConfig) -> Result<NanomagnetConfig, NanomagnetError> {
+        bar.check()?;
+        for (name, given) in [
+            ("alpha", self.alpha.is_some()),
+            ("hc", self.hc.is_some()),
+            ("hc_wide", self.hc_wide.is_some()),
+            ("moment", self.moment.is_some()),
+        ] {
+            if given {
+                return Err(NanomagnetError::InvalidChoice {
+                    name,
+                    message: "is derived from `[substrate.bar]`; give one or the other".into(),
+                });
+            }
+        }
+        let sw_b = self.sw_b.unwrap_or(ModelParams::default().sw_b);
+        if !(sw_b.is_finite() && sw_b > 0.0) {
+            return Err(NanomagnetError::param(
+                "sw_b",
+                "must be positive and finite",
+                sw_b,
+            ));
+        }
+        let mut c = self.clone();
+        c.alpha = Some(bar.alpha());
+        c.hc = Some(bar.threshold(false, sw_b));
+        if self.wide_bars != WideBars::None {
+            c.hc_wide = Some(bar.threshold(true, sw_b));
+        }
+        c.moment = Some(bar.moment());
+        Ok(c)
+    }
+
+    fn build_scaled(
+        &self,
+        base_dir: &Path,
+        input_dim: usize,
+        budget: MemoryBudget,
+        bar: Option<&BarConfig>,
+    ) -> Result<NanomagnetReservoir, NanomagnetError> {
         let mut ice = self.array_config().build_within(base_dir, budget)?;
         self.make_vortex_ice(&mut ice)?;
         let want = self.encoder.input_dim();
@@ -514,7 +650,29 @@ impl NanomagnetConfig {
             });
         }
         let fmr = self.fmr.clone().unwrap_or_default();
-        fmr.check()?;
+        let model = fmr.model_for(bar.is_some());
+        fmr.check(model)?;
+        let shape_bar = bar.cloned().unwrap_or_default();
+        let lineshape = fmr.lineshape.unwrap_or(match model {
+            FmrModel::Kittel => Lineshape::Derivative,
+            FmrModel::Phenomenological => Lineshape::Absorption,
+        });
+        let bins = fmr.bins_for(model);
+        let spectrometer = Spectrometer::new(
+            model,
+            lineshape,
+            fmr.channels(bins),
+            fmr.linewidth,
+            fmr.gamma,
+            [fmr.f_narrow.unwrap_or(9.0), fmr.f_wide.unwrap_or(7.5)],
+            [fmr.vortex_shift, fmr.vortex_amplitude],
+            fmr.applied_field,
+            [shape_bar.shape(false), shape_bar.shape(true)],
+            shape_bar.volume(true) / shape_bar.volume(false),
+            [drive.phi().cos(), drive.phi().sin()],
+            [fmr.noise, fmr.drift, fmr.drift_time],
+            ice.params().random_seed,
+        );
         let a = ice.layout().lattice_spacing();
         // The side is in lattice units; in absolute units it must stay a positive finite
         // length, which a tiny or huge spacing could break.
@@ -549,7 +707,8 @@ impl NanomagnetConfig {
             windows,
             vertices,
             moment,
-            fmr,
+            spectrometer,
+            bins,
         ))
     }
 
@@ -888,8 +1047,7 @@ pub struct NanomagnetReservoir {
     windows: Vec<Vec<usize>>,
     vertices: Option<SquareVertices>,
     moment: f64,
-    fmr: FmrConfig,
-    channels: Vec<f64>,
+    fmr: Spectrometer,
     state_dim: usize,
     energy: f64,
     flips: u64,
@@ -908,16 +1066,16 @@ impl NanomagnetReservoir {
         windows: Vec<Vec<usize>>,
         vertices: Option<SquareVertices>,
         moment: f64,
-        fmr: FmrConfig,
+        fmr: Spectrometer,
+        bins: usize,
     ) -> Self {
         let state_dim = match readout {
             Readout::Spins => ice.len(),
             Readout::Magnetization => 2,
             Readout::Windows => 2 * windows.len(),
-            Readout::Fmr => fmr.bins,
+            Readout::Fmr => bins,
             Readout::VertexTypes => 4 * windows.len(),
         };
-        let channels = fmr.channels();
         let prev = ice.spins().to_vec();
         let fields = if readout == Readout::Fmr {
             ndarray::Array2::zeros((ice.len(), 2))
@@ -933,7 +1091,6 @@ impl NanomagnetReservoir {
             vertices,
             moment,
             fmr,
-            channels,
             state_dim,
             energy: 0.0,
             flips: 0,
@@ -993,40 +1150,44 @@ impl NanomagnetReservoir {
         Ok(())
     }
 
-    /// The FMR fingerprint of the current state into `out` (one value per channel).
-    fn write_fmr(&mut self, out: &mut [f64]) {
+    /// The local fields the FMR readout sees: the total field, less the applied field when
+    /// `applied_field = false`.
+    fn fmr_fields(&mut self) {
         self.ice.total_fields_into(&mut self.fields);
-        let h = &mut self.fields;
         if !self.fmr.applied_field {
-            let ext = self.ice.field();
+            let h = &mut self.fields;
             let ang = self.ice.angles();
-            for (i, &s) in self.ice.spins().iter().enumerate() {
-                let along = ext[[i, 0]] * ang[i].cos() + ext[[i, 1]] * ang[i].sin();
-                h[[i, 0]] -= f64::from(s) * along;
+            for (i, (&s, hg)) in self.ice.spins().iter().zip(self.ice.applied()).enumerate() {
+                let (c, sn) = (ang[i].cos(), ang[i].sin());
+                let sf = f64::from(s);
+                h[[i, 0]] -= sf * (hg[0] * c + hg[1] * sn);
+                h[[i, 1]] -= sf * (-hg[0] * sn + hg[1] * c);
             }
         }
-        let c = &self.fmr;
-        let half = c.linewidth / 2.0;
-        let half2 = half * half;
-        out.fill(0.0);
-        let s = self.ice.spins();
-        for i in 0..s.len() {
-            let wide = self.ice.is_wide(i);
-            let (f, a) = if s[i] == 0 {
-                (c.f_wide - c.vortex_shift, c.vortex_amplitude)
-            } else {
-                let base = if wide { c.f_wide } else { c.f_narrow };
-                (base + c.gamma * h[[i, 0]], 1.0)
-            };
-            for (o, &fk) in out.iter_mut().zip(&self.channels) {
-                let d = fk - f;
-                *o += a * half2 / (d * d + half2);
-            }
+    }
+
+    /// The FMR spectrum of the current state into `out` (one value per channel).
+    fn write_fmr(&mut self, out: &mut [f64]) {
+        self.fmr_fields();
+        self.fmr.write(&self.ice, &self.fields, out);
+    }
+
+    /// The FMR model in effect (`readout = "fmr"`), its lineshape and channel frequencies (GHz).
+    pub fn fmr_setup(&self) -> (FmrModel, Lineshape, &[f64]) {
+        (self.fmr.model, self.fmr.lineshape, &self.fmr.channels)
+    }
+
+    /// The resonance frequency of every bar in the present state and field, GHz, as the FMR
+    /// readout places its lines before drift (NaN for a macrospin beyond its stability limit,
+    /// which has no mode). Allocates; a diagnostic, not part of a step.
+    pub fn resonances(&mut self) -> Vec<f64> {
+        if self.fields.nrows() != self.ice.len() {
+            self.fields = ndarray::Array2::zeros((self.ice.len(), 2));
         }
-        let n = s.len() as f64;
-        for o in out.iter_mut() {
-            *o /= n;
-        }
+        self.fmr_fields();
+        let mut out = Vec::new();
+        self.fmr.resonances(&self.ice, &self.fields, &mut out);
+        out
     }
 
     fn write_state(&mut self, out: &mut [f64]) {
@@ -1087,6 +1248,7 @@ impl Reservoir for NanomagnetReservoir {
 
     fn reset(&mut self) -> Result<(), Error> {
         self.ice.reset();
+        self.fmr.reset();
         self.energy = 0.0;
         self.flips = 0;
         self.prev.clear();
@@ -1126,6 +1288,14 @@ impl Reservoir for NanomagnetReservoir {
             .with("readout", self.readout.name())
             .with("wide_bars", self.wide_bars.name())
             .with("vortices", self.ice.vortex_count())
+            .with(
+                "fmr_model",
+                if self.readout == Readout::Fmr {
+                    self.fmr.model.name()
+                } else {
+                    "none"
+                },
+            )
     }
 
     fn energy(&self) -> Option<f64> {
