@@ -37,6 +37,8 @@ pub struct RunConfig {
     /// The `[expect]` section: the result this config is known to give. The runner ignores
     /// it; the test of the committed configs checks it.
     pub expect: Option<Expectation>,
+    /// The `[energy]` section: how the report's energy breakdown is modelled.
+    pub energy: crate::energy::EnergyConfig,
 }
 
 /// Either a generated task or files.
@@ -331,6 +333,8 @@ struct RawConfig {
     #[serde(default)]
     output: OutputConfig,
     expect: Option<Expectation>,
+    #[serde(default)]
+    energy: crate::energy::EnergyConfig,
 }
 
 impl RunConfig {
@@ -435,6 +439,9 @@ impl RunConfig {
             }
         };
         validate_readout(&readout, origin)?;
+        raw.energy
+            .validate()
+            .map_err(|m| RunError::config(origin, m))?;
         if let DataSource::Task(t) = &source {
             // The task's parameters are checked now, not when its data are generated.
             let spec: physrc_tasks::TaskSpec =
@@ -467,6 +474,7 @@ impl RunConfig {
             base_dir: base_dir.to_path_buf(),
             origin: origin.to_owned(),
             expect: raw.expect,
+            energy: raw.energy,
         };
         cfg.substrate_kind()?;
         Ok(cfg)

@@ -98,6 +98,9 @@ pub struct Report {
     pub log: Option<LogReport>,
     /// What was read of recorded states (`kind = "recorded"` only).
     pub recorded: Option<RecordedReport>,
+    /// The run's energy part by part (substrate, drive, readout, training), each with its
+    /// model; `None` for kernel-rank runs, which train no readout.
+    pub energy_breakdown: Option<crate::energy::EnergyBreakdown>,
 }
 
 /// What a run on recorded states read of them, in `report.json`.
@@ -635,6 +638,19 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
         joules_per_step: j / total as f64,
         note: ENERGY_NOTE,
     });
+    let energy_breakdown = crate::energy::breakdown(
+        cfg,
+        &crate::energy::RunFacts {
+            info: &info,
+            inputs,
+            substrate_joules: driver.energy(),
+            steps: total,
+            train_rows: split.train,
+            state_dim,
+            features: n_features,
+            outputs: data.targets.n_outputs(),
+        },
+    )?;
     let report = Report {
         physrc_version: env!("CARGO_PKG_VERSION"),
         config: cfg.origin.clone(),
@@ -665,6 +681,7 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
         capacity,
         log: log_report,
         recorded,
+        energy_breakdown: Some(energy_breakdown),
     };
     let model = match (fitted.export(), cfg.substrate_kind()?) {
         (Some(e), kind) if kind != "recorded" => Some(crate::model::SavedModel {

@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod energy;
 mod error;
 pub mod experiment;
 mod measures;

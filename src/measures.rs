@@ -200,6 +200,7 @@ pub(crate) fn kernel_rank(
         capacity: None,
         log: None,
         recorded: None,
+        energy_breakdown: None,
     };
     Ok(Outcome {
         report,

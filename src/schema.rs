@@ -34,6 +34,8 @@ struct RunFile {
     output: Option<OutputConfig>,
     /// The result this config is expected to reach, checked by the test suite.
     expect: Option<Expectation>,
+    /// How the report's energy breakdown is modelled.
+    energy: Option<crate::energy::EnergyConfig>,
 }
 
 /// The `[substrate]` table, dispatched on `kind` as `substrate::build` does.
