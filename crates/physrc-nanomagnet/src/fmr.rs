@@ -65,6 +65,11 @@ pub(crate) struct Spectrometer {
     pub applied_field: bool,
     /// Narrow and wide bar shapes (Kittel model).
     pub shapes: [BarShape; 2],
+    /// Each bar's anisotropy field relative to its nominal shape's: its switching threshold
+    /// over the mean of its sublattice, so the threshold disorder, which stands for
+    /// bar-to-bar variation of the dimensions, also spreads the lines (inhomogeneous
+    /// broadening). Empty when every bar is nominal.
+    pub hk_scale: Vec<f64>,
     /// Absorption amplitude of a wide bar relative to a narrow one (its volume ratio).
     pub wide_amplitude: f64,
     /// Direction of the modulation field for `dP/dH`, global frame (unit vector).
@@ -113,6 +118,7 @@ impl Spectrometer {
             vortex_amplitude: vortex[1],
             applied_field,
             shapes,
+            hk_scale: Vec::new(),
             wide_amplitude,
             modulation,
             noise,
@@ -171,7 +177,8 @@ impl Spectrometer {
                 let (mx, my) = (sf * th.cos(), sf * th.sin());
                 let [ex, ey] = self.modulation;
                 let e = [ex * mx + ey * my, -ex * my + ey * mx];
-                let m = shape.mode([h[[i, 0]], h[[i, 1]]], e, self.gamma)?;
+                let hk = shape.anisotropy_field() * self.hk_scale.get(i).copied().unwrap_or(1.0);
+                let m = shape.mode_with_anisotropy([h[[i, 0]], h[[i, 1]]], e, self.gamma, hk)?;
                 let w = match self.lineshape {
                     Lineshape::Absorption => amp,
                     Lineshape::Derivative => amp * m.df / self.gamma,

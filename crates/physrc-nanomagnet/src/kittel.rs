@@ -100,7 +100,19 @@ impl BarShape {
     /// `None` when the moment is not at an energy minimum in this field (beyond the
     /// Stoner–Wohlfarth switching field): it has no mode to absorb at.
     pub fn mode(&self, h: [f64; 2], e: [f64; 2], gamma: f64) -> Option<Mode> {
-        let hk = self.anisotropy_field();
+        self.mode_with_anisotropy(h, e, gamma, self.anisotropy_field())
+    }
+
+    /// [`mode`](Self::mode) with the in-plane anisotropy field `hk` (tesla) in place of the
+    /// shape's own: a bar whose dimensions deviate from the nominal ones, as fabrication
+    /// disorder makes them.
+    pub fn mode_with_anisotropy(
+        &self,
+        h: [f64; 2],
+        e: [f64; 2],
+        gamma: f64,
+        hk: f64,
+    ) -> Option<Mode> {
         let (hp, hq) = (h[0], h[1]);
         // The tilt ψ as a unit vector (c, s) = (cos ψ, sin ψ), started from the small-angle
         // solution tan ψ = h⊥/(H_K + h∥) and refined by Newton steps on the torque. Each step
@@ -205,10 +217,7 @@ mod tests {
             let k = 28.0 * ((hp + hk) * (hp + hk + meff)).sqrt();
             assert!((m.f - k).abs() < 1e-9 * k, "{} {k}", m.f);
         }
-        for (h, e) in [
-            ([0.02, 0.01], [0.6, 0.8]),
-            ([-0.02, 0.015], [-0.6, 0.8]),
-        ] {
+        for (h, e) in [([0.02, 0.01], [0.6, 0.8]), ([-0.02, 0.015], [-0.6, 0.8])] {
             let m = bar.mode(h, e, 28.0).unwrap();
             let eps = 1e-6;
             let up = bar

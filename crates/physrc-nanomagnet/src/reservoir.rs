@@ -658,7 +658,7 @@ impl NanomagnetConfig {
             FmrModel::Phenomenological => Lineshape::Absorption,
         });
         let bins = fmr.bins_for(model);
-        let spectrometer = Spectrometer::new(
+        let mut spectrometer = Spectrometer::new(
             model,
             lineshape,
             fmr.channels(bins),
@@ -673,6 +673,16 @@ impl NanomagnetConfig {
             [fmr.noise, fmr.drift, fmr.drift_time],
             ice.params().random_seed,
         );
+        if model == FmrModel::Kittel && self.threshold.is_none() {
+            // The drawn thresholds stand for bar-to-bar variation of the dimensions; the same
+            // variation moves each bar's anisotropy field, so the lines spread as the
+            // switching fields do (documented in docs/physics/nanomagnet.md).
+            let hc = ice.params().hc;
+            let hc_wide = self.hc_wide.unwrap_or(0.85 * hc);
+            spectrometer.hk_scale = (0..ice.len())
+                .map(|i| ice.thresholds()[i] / if ice.is_wide(i) { hc_wide } else { hc })
+                .collect();
+        }
         let a = ice.layout().lattice_spacing();
         // The side is in lattice units; in absolute units it must stay a positive finite
         // length, which a tiny or huge spacing could break.
