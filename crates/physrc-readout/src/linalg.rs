@@ -559,6 +559,17 @@ impl Moments {
         x: ArrayView2<'_, f64>,
         y: ArrayView2<'_, f64>,
     ) -> Result<(), ReadoutError> {
+        self.validate_shapes(x, y)?;
+        check_finite("x", x)?;
+        check_finite("y", y)
+    }
+
+    /// Checks the shapes of one chunk.
+    fn validate_shapes(
+        &self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView2<'_, f64>,
+    ) -> Result<(), ReadoutError> {
         if x.ncols() != self.n_features {
             return Err(ReadoutError::ShapeMismatch {
                 left: "x",
@@ -586,28 +597,62 @@ impl Moments {
                 "row counts must agree",
             ));
         }
-        check_finite("x", x)?;
-        check_finite("y", y)
+        Ok(())
+    }
+
+    /// Checks and adds a chunk of rows: [`validate`](Self::validate) and
+    /// [`update_unchecked`](Self::update_unchecked) in one, with `x`'s finiteness checked in
+    /// the pass that copies it rather than in a pass of its own. A rejected chunk leaves the
+    /// sums unchanged.
+    ///
+    /// # Errors
+    ///
+    /// As [`validate`](Self::validate).
+    pub(crate) fn update(
+        &mut self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView2<'_, f64>,
+    ) -> Result<(), ReadoutError> {
+        self.validate_shapes(x, y)?;
+        check_finite("y", y)?;
+        // A chunk of one block is checked as it is copied, before any of it is added. A longer
+        // one is checked first, so that no block is added before a later one fails.
+        if x.nrows() > GRAM_BLOCK {
+            check_finite("x", x)?;
+        }
+        self.accumulate(x, y, true)
     }
 
     /// Adds a validated chunk of rows.
     pub(crate) fn update_unchecked(&mut self, x: ArrayView2<'_, f64>, y: ArrayView2<'_, f64>) {
+        // Unchecked data is not inspected, so this cannot fail.
+        let _ = self.accumulate(x, y, false);
+    }
+
+    /// Adds a chunk of rows whose shapes and targets are valid. With `check_x`, a block whose
+    /// copy sums to a value that is not finite is searched for a NaN or an infinite value,
+    /// and one found is returned as an error before the block touches the sums: any such
+    /// value makes its column's sum NaN or infinite, so the common, all-finite case costs a
+    /// look at one sum per feature.
+    fn accumulate(
+        &mut self,
+        x: ArrayView2<'_, f64>,
+        y: ArrayView2<'_, f64>,
+        check_x: bool,
+    ) -> Result<(), ReadoutError> {
         let rows = x.nrows();
         if rows == 0 {
-            return;
+            return Ok(());
         }
         let (nf, nq) = (self.n_features, self.n_outputs);
-        if self.shift_x.is_none() {
-            // The first chunk's mean is the shift: close to the final mean for stationary
-            // data, so the centring correction stays small (zero without an intercept).
-            if self.centre {
-                self.shift_x = Some(column_means(x));
-                self.shift_y = Some(column_means(y));
-            } else {
-                self.shift_x = Some(vec![0.0; nf]);
-                self.shift_y = Some(vec![0.0; nq]);
-            }
-        }
+        // The first chunk's mean is the shift: close to the final mean for stationary data,
+        // so the centring correction stays small (zero without an intercept). It is kept once
+        // the chunk's first block has been accepted.
+        let (shift_x, shift_y) = match (&self.shift_x, &self.shift_y) {
+            (Some(sx), Some(sy)) => (sx.clone(), sy.clone()),
+            _ if self.centre => (column_means(x), column_means(y)),
+            _ => (vec![0.0; nf], vec![0.0; nq]),
+        };
         let block = rows.min(GRAM_BLOCK);
         let mut bx = vec![0.0; block * nf];
         let mut by = vec![0.0; block * nq];
@@ -619,13 +664,12 @@ impl Moments {
             let m = (rows - r).min(GRAM_BLOCK);
             let xs = x.slice(ndarray::s![r..r + m, ..]);
             let ys = y.slice(ndarray::s![r..r + m, ..]);
-            copy_shifted_colmajor(ys, self.shift_y.as_deref().unwrap_or(&[]), &mut by);
+            copy_shifted_colmajor(ys, &shift_y, &mut by);
             // One pass over the block's rows copies them shifted (row-major), sums each
             // feature and, for a few outputs, accumulates Xᵀy, while each row is in cache.
             let fuse_cross = nq <= FUSED_OUTPUTS;
             block_sum.fill(0.0);
             block_cross.fill(0.0);
-            let shift_x = self.shift_x.as_deref().unwrap_or(&[]);
             for (i, (row, out)) in xs
                 .rows()
                 .into_iter()
@@ -633,13 +677,13 @@ impl Moments {
                 .enumerate()
             {
                 match row.as_slice() {
-                    Some(r) => shift_row(r, shift_x, out, &mut block_sum),
+                    Some(r) => shift_row(r, &shift_x, out, &mut block_sum),
                     None => {
                         row_tmp
                             .iter_mut()
                             .zip(row.iter())
                             .for_each(|(t, v)| *t = *v);
-                        shift_row(&row_tmp, shift_x, out, &mut block_sum);
+                        shift_row(&row_tmp, &shift_x, out, &mut block_sum);
                     }
                 }
                 if fuse_cross {
@@ -650,6 +694,28 @@ impl Moments {
                         }
                     }
                 }
+            }
+            if check_x && !block_sum.iter().all(|v| v.is_finite()) {
+                // Finite values can only sum to infinity by overflow, which the unchecked
+                // path would accept too; a NaN or an infinite value is an error.
+                check_finite("x", xs).map_err(|e| match e {
+                    ReadoutError::NonFinite {
+                        what,
+                        row,
+                        col,
+                        value,
+                    } => ReadoutError::NonFinite {
+                        what,
+                        row: row + r,
+                        col,
+                        value,
+                    },
+                    other => other,
+                })?;
+            }
+            if self.shift_x.is_none() {
+                self.shift_x = Some(shift_x.clone());
+                self.shift_y = Some(shift_y.clone());
             }
             for (sx, b) in self.sx.iter_mut().zip(&block_sum) {
                 *sx += b;
@@ -676,6 +742,7 @@ impl Moments {
             self.n += m;
             r += m;
         }
+        Ok(())
     }
 
     /// Adds another accumulator's sums (same shifts required; used for k-fold complements).

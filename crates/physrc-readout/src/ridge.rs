@@ -241,9 +241,7 @@ impl RidgeAccumulator {
         if self.ridge.solver == Solver::Svd {
             return Err(svd_cannot_stream());
         }
-        self.moments.validate(x, y)?;
-        self.moments.update_unchecked(x, y);
-        Ok(())
+        self.moments.update(x, y)
     }
 
     /// Number of rows accumulated so far.
@@ -514,6 +512,69 @@ mod tests {
         // Interpolates: the minimum-norm solution fits the training data exactly.
         let pred = fit.predict(x.view()).unwrap();
         assert!(max_rel(pred.view(), y.view()) < 1e-8);
+    }
+
+    #[test]
+    fn a_streamed_chunk_with_a_non_finite_value_is_refused_and_leaves_the_sums_unchanged() {
+        use crate::linalg::GRAM_BLOCK;
+        let r = Ridge::new(1e-3).unwrap();
+        let (x, y, _) = data(3 * GRAM_BLOCK, 7, 2, 11);
+        // The same chunks without the bad value: the shift comes from the first chunk, so the
+        // bits depend on where the chunks start.
+        let clean = |start: usize| {
+            let mut acc = r.accumulator(7, 2);
+            if start > 0 {
+                acc.update(x.slice(s![..start, ..]), y.slice(s![..start, ..]))
+                    .unwrap();
+            }
+            acc.update(x.slice(s![start.., ..]), y.slice(s![start.., ..]))
+                .unwrap();
+            acc.finish().unwrap()
+        };
+        // The bad value in the first chunk (which sets the centring shift), in a later chunk
+        // of one block, and in the last block of a chunk of several blocks; NaN and both
+        // infinities.
+        for (rows, bad_row, col, value) in [
+            (0..100, 37, 3, f64::NAN),
+            (100..600, 599, 0, f64::INFINITY),
+            (
+                100..3 * GRAM_BLOCK,
+                2 * GRAM_BLOCK + 5,
+                6,
+                f64::NEG_INFINITY,
+            ),
+        ] {
+            let mut acc = r.accumulator(7, 2);
+            if rows.start > 0 {
+                acc.update(x.slice(s![..rows.start, ..]), y.slice(s![..rows.start, ..]))
+                    .unwrap();
+            }
+            let mut bad = x.slice(s![rows.clone(), ..]).to_owned();
+            bad[[bad_row - rows.start, col]] = value;
+            let e = acc
+                .update(bad.view(), y.slice(s![rows.clone(), ..]))
+                .unwrap_err();
+            match e {
+                ReadoutError::NonFinite {
+                    what: "x",
+                    row: got_row,
+                    col: got_col,
+                    value: got,
+                } => {
+                    assert_eq!((got_row, got_col), (bad_row - rows.start, col));
+                    assert!(got.is_nan() == value.is_nan());
+                }
+                other => panic!("expected a non-finite error, got {other:?}"),
+            }
+            assert_eq!(acc.n_samples(), rows.start);
+            // The refused chunk left nothing behind: the rest gives the clean fit's bits.
+            acc.update(x.slice(s![rows.start.., ..]), y.slice(s![rows.start.., ..]))
+                .unwrap();
+            let fit = acc.finish().unwrap();
+            let clean = clean(rows.start);
+            assert_eq!(fit.weights(), clean.weights());
+            assert_eq!(fit.intercept(), clean.intercept());
+        }
     }
 
     #[test]
