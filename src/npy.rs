@@ -359,6 +359,11 @@ impl MatrixReader {
         out: &mut Vec<f64>,
     ) -> Result<Option<NonFinite>, RunError> {
         self.check(&rows, keep)?;
+        if keep.is_none() {
+            if let Some(first) = self.read_native_rows(rows.clone(), out)? {
+                return Ok(first);
+            }
+        }
         let width = keep.map_or(self.cols, <[usize]>::len);
         out.reserve(rows.len() * width);
         let mut first = None;
@@ -382,6 +387,61 @@ impl MatrixReader {
             }
         })?;
         Ok(first)
+    }
+
+    /// Reads whole rows of a streamed file of native-endian float64 (numpy's default on this
+    /// machine) straight into `out`: the file's bytes are the values, so they go from the read
+    /// into their place with no block buffer and no conversion, and one pass then looks for a
+    /// value that is not finite. Returns `None` without reading for any other file.
+    fn read_native_rows(
+        &mut self,
+        rows: Range<usize>,
+        out: &mut Vec<f64>,
+    ) -> Result<Option<Option<NonFinite>>, RunError> {
+        let cols = self.cols;
+        let Source::Stream {
+            file,
+            element: Element::F64 { little },
+            data_start,
+            next_row,
+            ..
+        } = &mut self.source
+        else {
+            return Ok(None);
+        };
+        if *little != cfg!(target_endian = "little") || cols == 0 {
+            return Ok(None);
+        }
+        let io = |source| RunError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let row_bytes = cols * std::mem::size_of::<f64>();
+        if *next_row != rows.start {
+            let offset = *data_start + (rows.start * row_bytes) as u64;
+            file.seek(SeekFrom::Start(offset)).map_err(io)?;
+            *next_row = rows.start;
+        }
+        let start = out.len();
+        let len = rows.len() * cols;
+        if out.capacity() == 0 {
+            // A zeroed allocation takes fresh pages from the system, which are zero already,
+            // rather than writing zeros that the read overwrites.
+            *out = vec![0.0; len];
+        } else {
+            out.resize(start + len, 0.0);
+        }
+        // A read that fails leaves the position unknown: the next read seeks.
+        *next_row = usize::MAX;
+        file.read_exact(bytemuck::cast_slice_mut(&mut out[start..]))
+            .map_err(io)?;
+        *next_row = rows.end;
+        let first = first_nonfinite(&out[start..]).map(|(i, value)| NonFinite {
+            row: rows.start + i / cols,
+            column: i % cols,
+            value,
+        });
+        Ok(Some(first))
     }
 
     /// The columns (ascending) that hold a value which is not finite in rows `rows`, with how

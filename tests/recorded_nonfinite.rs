@@ -237,6 +237,14 @@ fn the_reader_gives_the_rows_asked_for_in_any_order() {
         );
         assert_eq!(v.len(), want.len());
     }
+    // Rows are appended to what the vector holds.
+    let mut v = vec![-1.0];
+    r.read_rows(3..5, None, &mut v).unwrap();
+    assert_eq!(v[0], -1.0);
+    assert_eq!(
+        &v[1..],
+        x.slice(s![3..5, ..]).iter().copied().collect::<Vec<_>>()
+    );
     let mut v = Vec::new();
     r.read_rows(10..12, Some(&[4_999, 0, 17][..]), &mut v)
         .unwrap();
