@@ -519,7 +519,7 @@ impl RunConfig {
         })?);
         let mut used = SeedUse::default();
         let kind = self.substrate_kind().ok().map(str::to_owned);
-        if let Some(key) = kind.as_deref().and_then(seed_key) {
+        if let Some(key) = kind.as_deref().and_then(crate::substrate::seed_key) {
             self.substrate.insert(key.to_owned(), v.clone());
             used.substrate = true;
         }
@@ -546,16 +546,6 @@ impl RunConfig {
         } else {
             self.base_dir.join(p)
         }
-    }
-}
-
-/// The key a substrate kind takes its seed under: `seed`, except the nanomagnet, whose keys
-/// mirror flatspin's (`random_seed`); recorded states take none.
-fn seed_key(kind: &str) -> Option<&'static str> {
-    match kind {
-        "recorded" => None,
-        "nanomagnet" => Some("random_seed"),
-        _ => Some("seed"),
     }
 }
 

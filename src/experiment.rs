@@ -494,7 +494,10 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
 
     // The capacity tasks are scored from the states themselves (one readout per delayed
     // target), so their post-washout states are kept.
-    let capacity_task = matches!(data.name.as_str(), "memory-capacity" | "ipc");
+    let spec = task_spec(cfg)?;
+    let capacity_task = spec
+        .as_ref()
+        .is_some_and(physrc_tasks::TaskSpec::scored_from_states);
     driver.mc_states = capacity_task.then(Vec::new);
 
     // Training. The readout accumulates on a second thread while the substrate produces the
@@ -602,23 +605,26 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
         let x = ndarray::concatenate(Axis(0), &views)
             .map_err(|e| RunError::Internal(format!("joining chunks of states: {e}")))?;
         let u = inputs.slice(s![split.washout..total, 0]);
-        let (m, c) = match ipc_spec(cfg)? {
-            Some(spec) => measures::information_processing_capacity(
+        let (m, c) = match &spec {
+            Some(physrc_tasks::TaskSpec::Ipc(ipc)) => measures::information_processing_capacity(
                 x.view(),
                 u,
-                &spec,
+                ipc,
                 &cfg.readout,
                 fitted.alpha_chosen(),
                 split,
             )?,
-            None => {
+            _ => {
                 measures::memory_capacity(x.view(), u, &cfg.readout, fitted.alpha_chosen(), split)?
             }
         };
         metrics.extend(m);
         capacity = Some(c);
     }
-    if data.name == "channel-equalization" {
+    if spec
+        .as_ref()
+        .is_some_and(physrc_tasks::TaskSpec::scored_as_symbols)
+    {
         if let (Series::Values(p), Series::Values(y)) = (&predictions, &test_targets) {
             // With the symbol itself as the target (Jaeger & Haas 2004), the readout's output
             // is rounded to the nearest symbol and scored by the symbol error rate.
@@ -961,16 +967,6 @@ impl Driver<'_> {
 fn kernel_rank_spec(cfg: &RunConfig) -> Result<Option<physrc_tasks::KernelRank>, RunError> {
     match task_spec(cfg)? {
         Some(physrc_tasks::TaskSpec::KernelRank(k)) => Ok(Some(k)),
-        _ => Ok(None),
-    }
-}
-
-/// The `[task]` table as an information-processing-capacity task, when it is one.
-fn ipc_spec(
-    cfg: &RunConfig,
-) -> Result<Option<physrc_tasks::InformationProcessingCapacity>, RunError> {
-    match task_spec(cfg)? {
-        Some(physrc_tasks::TaskSpec::Ipc(k)) => Ok(Some(k)),
         _ => Ok(None),
     }
 }

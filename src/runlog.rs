@@ -160,7 +160,7 @@ pub struct StartRecord {
     pub config: String,
     /// Where the config came from.
     pub origin: String,
-    /// The substrate's seed (`seed`, or the nanomagnet's `random_seed`), when it has one.
+    /// The substrate's seed, under the key its kind takes it, when it has one.
     pub seed: Option<i64>,
     /// The split.
     pub split: Split,
@@ -705,11 +705,10 @@ pub(crate) fn resolved_config(cfg: &RunConfig) -> String {
     toml::to_string(&t).expect("a TOML table serialises")
 }
 
-/// The substrate's seed key: `seed`, or the nanomagnet's `random_seed`.
+/// The substrate's seed, under the key its kind takes it ([`crate::substrate::seed_key`]).
 pub(crate) fn substrate_seed(cfg: &RunConfig) -> Option<i64> {
-    ["seed", "random_seed"]
-        .iter()
-        .find_map(|k| cfg.substrate.get(*k).and_then(toml::Value::as_integer))
+    let key = crate::substrate::seed_key(cfg.substrate_kind().ok()?)?;
+    cfg.substrate.get(key).and_then(toml::Value::as_integer)
 }
 
 /// Seconds since the Unix epoch, for the start and stop records.

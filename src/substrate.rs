@@ -19,6 +19,19 @@ pub const KINDS: &[&str] = &[
     "recorded",
 ];
 
+/// The key the `[substrate]` table of `kind` takes its seed under, as its crate names it;
+/// `None` for a kind that has no seed (recorded states) or is not known.
+pub fn seed_key(kind: &str) -> Option<&'static str> {
+    match kind {
+        "esn" => Some(physrc_esn::EsnConfig::SEED_KEY),
+        "memristor" => Some(physrc_memristor::MemristorConfig::SEED_KEY),
+        "oscillator" => Some(physrc_oscillator::OscillatorConfig::SEED_KEY),
+        "nanomagnet" => Some(physrc_nanomagnet::NanomagnetConfig::SEED_KEY),
+        "rig" => Some(physrc_rig::RigConfig::SEED_KEY),
+        _ => None,
+    }
+}
+
 fn parse<T: DeserializeOwned>(cfg: &RunConfig) -> Result<T, RunError> {
     toml::Value::Table(without_kind(&cfg.substrate))
         .try_into()

@@ -209,11 +209,16 @@ impl Sweep {
             Some(v) => Some(parse_seeds(v).map_err(in_file)?),
         };
         if seeds.is_some() {
+            // The substrate's seed key is the one its crate names (flatspin's `random_seed` for
+            // the nanomagnet, `seed` elsewhere).
+            let substrate_seed = base
+                .get("substrate")
+                .and_then(|s| s.get("kind"))
+                .and_then(toml::Value::as_str)
+                .and_then(physrc::substrate::seed_key)
+                .map(|k| format!("substrate.{k}"));
             for (key, _) in &grid {
-                if matches!(
-                    key.as_str(),
-                    "substrate.seed" | "substrate.random_seed" | "task.seed"
-                ) {
+                if key == "task.seed" || substrate_seed.as_deref() == Some(key.as_str()) {
                     return Err(in_file(format!(
                         "[grid] {key} conflicts with `seeds`, which sets the substrate's and the \
                          task's seeds; sweep seeds with one or the other"

@@ -291,6 +291,14 @@ fn sweeps_are_checked_before_any_point_runs() {
     let e = fails(xtask(&["sweep", s(&unknown), "--out", s(&out)]));
     assert!(e.contains("unknown field `seed`"), "{e}");
 
+    // `seeds` sets the substrate's seed; a grid over the same key is a conflict.
+    let twice = write(
+        "twice.toml",
+        "seeds = [0, 1]\n[grid]\nsubstrate.seed = [3, 4]\n",
+    );
+    let e = fails(xtask(&["sweep", s(&twice), "--out", s(&out)]));
+    assert!(e.contains("substrate.seed conflicts with `seeds`"), "{e}");
+
     let single = write("single.toml", "[grid]\nsubstrate.units = 10\n");
     let e = fails(xtask(&["sweep", s(&single), "--out", s(&out)]));
     assert!(e.contains("give a list of values"), "{e}");

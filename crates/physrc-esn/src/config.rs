@@ -72,6 +72,9 @@ pub struct EsnConfig {
 }
 
 impl EsnConfig {
+    /// The key this table takes its seed under. `physrc run --seed` and the sweeps set it.
+    pub const SEED_KEY: &'static str = "seed";
+
     /// Builds the network; relative file paths resolve against `base_dir` (the config file's
     /// folder) and `input_dim` is the number of input columns of the data.
     ///
@@ -254,8 +257,8 @@ impl EsnConfig {
 /// Peak bytes of generating a network of `units` units for `input_dim` inputs.
 ///
 /// `W` is drawn dense (8·N² bytes, plus up to as much again for the index sample placing its
-/// nonzero entries), the eigenvalue solver works on a dense copy with a workspace of the same
-/// order, and the stored layout is built while `W` is alive: about three dense N×N matrices at
+/// nonzero entries), the dense eigenvalue solver (small or dense `W`) works on a dense copy
+/// with a workspace of the same order, and the stored layout is built while `W` is alive: about three dense N×N matrices at
 /// the peak. The orthogonal draw holds four (the Gaussian matrix, the Householder basis, Q and
 /// the signed result). `Win` adds two N×d matrices.
 fn generation_bytes(units: usize, input_dim: usize, init: WInit) -> u64 {

@@ -101,6 +101,9 @@ pub struct MemristorConfig {
 }
 
 impl MemristorConfig {
+    /// The key this table takes its seed under. `physrc run --seed` and the sweeps set it.
+    pub const SEED_KEY: &'static str = "seed";
+
     /// The model parameters: the selected model's table, or its published defaults.
     ///
     /// # Errors

@@ -492,6 +492,10 @@ pub struct NanomagnetConfig {
 }
 
 impl NanomagnetConfig {
+    /// The key this table takes its seed under: `random_seed`, flatspin's name, like every
+    /// other key here. `physrc run --seed` and the sweeps set it.
+    pub const SEED_KEY: &'static str = "random_seed";
+
     fn array_config(&self) -> SimulationConfig {
         SimulationConfig {
             geometry: self.geometry,

@@ -80,6 +80,9 @@ pub enum OscillatorConfig {
 }
 
 impl OscillatorConfig {
+    /// The key this table takes its seed under. `physrc run --seed` and the sweeps set it.
+    pub const SEED_KEY: &'static str = "seed";
+
     /// Builds the reservoir for `input_dim` input components. `base_dir` is the config file's
     /// folder (no oscillator model reads files today; it is accepted for the common substrate
     /// interface).

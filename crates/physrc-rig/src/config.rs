@@ -204,6 +204,10 @@ pub fn default_sample_table() -> toml::Table {
 }
 
 impl RigConfig {
+    /// The key this table takes its seed under (the in-process emulator's sample and noise; a
+    /// real rig has none). `physrc run --seed` and the sweeps set it.
+    pub const SEED_KEY: &'static str = "seed";
+
     /// The encoder this table describes.
     ///
     /// # Errors

@@ -97,6 +97,20 @@ pub enum TaskSpec {
 }
 
 impl TaskSpec {
+    /// Whether the task is scored from the states themselves rather than by one readout:
+    /// memory capacity and information processing capacity fit a readout per delayed target,
+    /// so a runner keeps the post-washout states for them.
+    pub fn scored_from_states(&self) -> bool {
+        matches!(self, TaskSpec::MemoryCapacity(_) | TaskSpec::Ipc(_))
+    }
+
+    /// Whether the target is a symbol value whose readout output is rounded to the nearest
+    /// symbol and scored by the symbol error rate (channel equalisation with
+    /// `target = "symbol"`, as in Jaeger & Haas 2004).
+    pub fn scored_as_symbols(&self) -> bool {
+        matches!(self, TaskSpec::ChannelEqualization(c) if c.target == crate::ChannelTarget::Symbol)
+    }
+
     /// The config `kind` of this task.
     pub fn kind(&self) -> &'static str {
         match self {
