@@ -245,7 +245,8 @@ fn simulate_nanomagnet(
             message: physrc::config::toml_error(&text, &e),
         })?;
     let base = config.parent().unwrap_or(std::path::Path::new("."));
-    let o = physrc::nanomagnet::simulate(&cfg, base).map_err(RunError::from_component)?;
+    let o = physrc::nanomagnet::simulate_within(&cfg, base, physrc::substrate::available_memory())
+        .map_err(RunError::from_component)?;
     std::fs::create_dir_all(out).map_err(|source| RunError::Io {
         path: out.to_path_buf(),
         source,

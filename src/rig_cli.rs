@@ -235,8 +235,9 @@ fn emulator_for(config: Option<&Path>, seed: u64) -> Result<Emulator, RunError> 
         path: path.to_path_buf(),
         source,
     })?;
-    let file: toml::Table = toml::from_str(&text)
-        .map_err(|e: toml::de::Error| RunError::config(&origin, e.message().to_owned()))?;
+    let file: toml::Table = toml::from_str(&text).map_err(|e: toml::de::Error| {
+        RunError::config(&origin, crate::config::toml_error(&text, &e))
+    })?;
     let Some(toml::Value::Table(substrate)) = file.get("substrate") else {
         return Err(RunError::config(&origin, "needs a [substrate] table"));
     };
@@ -255,7 +256,14 @@ fn emulator_for(config: Option<&Path>, seed: u64) -> Result<Emulator, RunError> 
         "nanomagnet" => {
             let mut sample = table;
             let rig = split_encoder(&mut sample, &origin)?;
-            physrc_rig::emulator_from_table(&sample, &rig, &base_dir, seed).map_err(rig_err)
+            physrc_rig::emulator_from_table_within(
+                &sample,
+                &rig,
+                &base_dir,
+                seed,
+                crate::substrate::available_memory(),
+            )
+            .map_err(rig_err)
         }
         "rig" => {
             let rig: RigConfig =
@@ -268,7 +276,14 @@ fn emulator_for(config: Option<&Path>, seed: u64) -> Result<Emulator, RunError> 
                 .emulator
                 .clone()
                 .unwrap_or_else(physrc_rig::default_sample_table);
-            physrc_rig::emulator_from_table(&sample, &rig, &base_dir, seed).map_err(rig_err)
+            physrc_rig::emulator_from_table_within(
+                &sample,
+                &rig,
+                &base_dir,
+                seed,
+                crate::substrate::available_memory(),
+            )
+            .map_err(rig_err)
         }
         other => Err(RunError::config(
             &origin,

@@ -436,13 +436,37 @@ pub fn simulate(
     cfg: &SimulationConfig,
     base_dir: &Path,
 ) -> Result<SimulationOutput, NanomagnetError> {
-    let mut ice = cfg.build(base_dir)?;
+    simulate_within(cfg, base_dir, MemoryBudget::UNLIMITED)
+}
+
+/// As [`simulate`], refusing before the array or the recorded spins are allocated when they
+/// would need more memory than `budget`: the array as [`SimulationConfig::build_within`]
+/// estimates it, then the `T × N` spins the field sequence asks for.
+///
+/// # Errors
+///
+/// As [`simulate`]; [`NanomagnetError::Memory`] naming `size` (or the key that drives the
+/// array's size) or `h_ext` and the estimate.
+pub fn simulate_within(
+    cfg: &SimulationConfig,
+    base_dir: &Path,
+    budget: MemoryBudget,
+) -> Result<SimulationOutput, NanomagnetError> {
+    let mut ice = cfg.build_within(base_dir, budget)?;
     let n = ice.len();
     let seq = cfg.field_sequence(base_dir, n)?;
     let steps = match &seq {
         FieldSequence::Global(h) => h.nrows(),
         FieldSequence::PerMagnet(h) => h.shape()[0],
     };
+    // The spins of every step are the output's bulk: 8 bytes per magnet per field step, on
+    // top of the array already built.
+    budget.check(
+        "h_ext",
+        format_args!("{steps} field steps for {n} magnets"),
+        bytes_for((steps as u64).saturating_mul(n as u64), 8)
+            .saturating_add(bytes_for(n as u64, BYTES_PER_MAGNET)),
+    )?;
     let mut spins = Array2::zeros((steps, n));
     let mut flips = Array1::zeros(steps);
     for t in 0..steps {

@@ -39,9 +39,13 @@
 //!
 //! [`SpinIce::enable_vortices`] adds a vortex state (spin value `0`, no stray field) to wide
 //! bars, injected when a field only just switches them and annihilated above a field
-//! ([`VortexParams`]); [`Readout::Fmr`] reads a phenomenological ferromagnetic-resonance
-//! spectrum ([`FmrConfig`]). Both are documented models of the artificial spin-vortex ice of
-//! Gartside et al., Nat. Nanotechnol. 17, 460 (2022), not fits to it.
+//! ([`VortexParams`]); [`Readout::Fmr`] reads a ferromagnetic-resonance spectrum
+//! ([`FmrConfig`]): each bar's uniform (Kittel) mode from its shape anisotropy ([`BarShape`],
+//! Aharoni's demagnetising factors) and local field, or a phenomenological line, with seeded
+//! noise and drift. [`BarConfig`] puts an array in device units (switching fields, coupling and
+//! modes from the bar's dimensions and magnetisation). These are documented models of the
+//! artificial spin-vortex ice of Gartside et al., Nat. Nanotechnol. 17, 460 (2022), not fits
+//! to it.
 //!
 //! # Example
 //!
@@ -75,7 +79,7 @@ mod vertex;
 
 pub use astroid::AstroidShape;
 pub use bar::{BarConfig, MAX_BAR_NM, MU0};
-pub use config::{FieldSequence, GeometryName, SimulationConfig, SimulationOutput, simulate};
+pub use config::{FieldSequence, GeometryName, SimulationConfig, SimulationOutput, simulate, simulate_within};
 pub use error::NanomagnetError;
 pub use fmr::{FmrModel, Lineshape};
 pub use geometry::{GeometryKind, Layout};

@@ -7,6 +7,7 @@ use ndarray_npy::write_npy;
 use physrc_core::{ErrorKind, HasErrorKind};
 use physrc_nanomagnet::{
     Layout, ModelParams, NanomagnetConfig, NanomagnetError, SimulationConfig, SpinIce, simulate,
+    simulate_within,
 };
 
 fn sim(toml_text: &str) -> Result<SimulationConfig, toml::de::Error> {
@@ -70,6 +71,26 @@ fn zero_neighbor_distance_is_an_invalid_parameter() {
             "{e}"
         );
     }
+}
+
+#[test]
+fn a_simulation_whose_spins_exceed_the_memory_budget_is_refused_naming_h_ext() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = sim("geometry = \"square-closed\"\nsize = [10, 10]\nh_ext = \"h.npy\"").unwrap();
+    // 220 magnets and 10,000 field steps: 17.6 MB of recorded spins.
+    write_npy(dir.path().join("h.npy"), &Array2::<f64>::zeros((10_000, 2))).unwrap();
+    let budget = physrc_core::MemoryBudget::bytes(4 << 20);
+    let e = simulate_within(&cfg, dir.path(), budget).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InsufficientMemory);
+    let msg = e.to_string();
+    assert!(
+        msg.contains("`h_ext`") && msg.contains("10000 field steps for 220 magnets"),
+        "{msg}"
+    );
+    // The same simulation within a budget that holds it runs.
+    let out =
+        simulate_within(&cfg, dir.path(), physrc_core::MemoryBudget::bytes(64 << 20)).unwrap();
+    assert_eq!(out.spins.dim(), (10_000, 220));
 }
 
 #[test]
