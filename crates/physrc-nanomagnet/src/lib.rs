@@ -79,7 +79,9 @@ mod vertex;
 
 pub use astroid::AstroidShape;
 pub use bar::{BarConfig, MAX_BAR_NM, MU0};
-pub use config::{FieldSequence, GeometryName, SimulationConfig, SimulationOutput, simulate, simulate_within};
+pub use config::{
+    FieldSequence, GeometryName, SimulationConfig, SimulationOutput, simulate, simulate_within,
+};
 pub use error::NanomagnetError;
 pub use fmr::{FmrModel, Lineshape};
 pub use geometry::{GeometryKind, Layout};
