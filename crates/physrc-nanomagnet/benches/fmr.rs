@@ -1,6 +1,6 @@
 //! The cost of the Kittel FMR readout against the relax step it follows: 10×10 square closed
 //! ice (220 bars) with device-scale bars (600 × 150 × 20 nm permalloy, 5 % threshold
-//! disorder), the `loop` drive across the narrow bars' switching window (+H then −H at 45°),
+//! disorder), the `loop` drive over 36–42 mT at 45°, inside the narrow bars' switching window,
 //! one input per iteration. `relax_step` drives the array with the spins readout (a copy of
 //! 220 values); `fmr_read_400` reads the 400-channel `dP/dH` spectrum of the state the step
 //! left, with noise and drift on.
@@ -14,7 +14,7 @@ use physrc_nanomagnet::NanomagnetConfig;
 fn reservoir(readout: &str) -> physrc_nanomagnet::NanomagnetReservoir {
     let text = format!(
         "geometry = \"square-closed\"\nsize = [10, 10]\ndisorder = 0.05\nrandom_seed = 1\n\
-         h_min = 0.060\nh_max = 0.075\nphi = 45\nreadout = \"{readout}\"\n[bar]\n{}",
+         h_min = 0.036\nh_max = 0.042\nphi = 45\nreadout = \"{readout}\"\n[bar]\n{}",
         if readout == "fmr" {
             "[fmr]\nbins = 400\nnoise = 0.002\ndrift = 0.02\n"
         } else {

@@ -163,12 +163,15 @@ impl Spectrometer {
             }
             FmrModel::Kittel => {
                 let shape = &self.shapes[usize::from(wide)];
+                let hk = shape.anisotropy_field() * self.hk_scale.get(i).copied().unwrap_or(1.0);
                 if s == 0 {
                     // The vortex line sits `vortex_shift` below the wide bar's zero-field
-                    // macrospin mode and is held there (model choice). In `dP/dH` it is given
+                    // macrospin mode (with its own anisotropy field, so dimension disorder spreads the vortex lines too) and is held there (model choice). In `dP/dH` it is given
                     // the weight of a line with the free-spin slope γ/2π, so a vortex shows as
                     // a line of its own rather than only as a missing macrospin line.
-                    let f0 = shape.mode([0.0, 0.0], [1.0, 0.0], self.gamma)?.f;
+                    let f0 = shape
+                        .mode_with_anisotropy([0.0, 0.0], [1.0, 0.0], self.gamma, hk)?
+                        .f;
                     return Some((f0 - self.vortex_shift, self.vortex_amplitude * amp));
                 }
                 // The modulation direction in the moment's frame.
@@ -177,7 +180,6 @@ impl Spectrometer {
                 let (mx, my) = (sf * th.cos(), sf * th.sin());
                 let [ex, ey] = self.modulation;
                 let e = [ex * mx + ey * my, -ex * my + ey * mx];
-                let hk = shape.anisotropy_field() * self.hk_scale.get(i).copied().unwrap_or(1.0);
                 let m = shape.mode_with_anisotropy([h[[i, 0]], h[[i, 1]]], e, self.gamma, hk)?;
                 let w = match self.lineshape {
                     Lineshape::Absorption => amp,

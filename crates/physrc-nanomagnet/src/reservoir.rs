@@ -14,10 +14,10 @@
 //!
 //! `spins` gives every magnet's spin (±1); `magnetization` the array's mean magnetisation
 //! `(⟨m_x⟩, ⟨m_y⟩)`; `windows` the mean magnetisation over square windows tiling the array,
-//! the coarse-grained readout of Jensen & Tufte (ALIFE 2020); `fmr` a phenomenological
-//! ferromagnetic-resonance spectrum ([`FmrConfig`]); `vertex-types` the fractions of square-ice
-//! vertices of types I–IV (Wang et al., Nature 439, 303 (2006); [`SquareVertices`]), over the
-//! array or per window. `wide_bars` turns the array into a
+//! the coarse-grained readout of Jensen & Tufte (ALIFE 2020); `fmr` a ferromagnetic-resonance
+//! spectrum, each bar's Kittel mode or a phenomenological line ([`FmrConfig`]); `vertex-types`
+//! the fractions of square-ice vertices of types I–IV (Wang et al., Nature 439, 303 (2006);
+//! [`SquareVertices`]), over the array or per window. `wide_bars` turns the array into a
 //! spin-vortex ice ([`VortexParams`](crate::VortexParams)); vortex bars read as spin 0.
 //!
 //! # Energy
