@@ -1,5 +1,6 @@
 //! Steps per second of the ESN update for N = 100, 500 and 2000, with a sparse `W`
-//! (10 % connectivity, the default) and with the same `W` stored dense.
+//! (10 % connectivity, the default) and with the same `W` stored dense; and the time to compute
+//! the spectral radius of a sparse `W` of 1,000–4,000 units.
 //!
 //! The whole `physrc run` on NARMA10 with N = 500 can only stay several times faster than
 //! reservoirpy (`benches/peers/narma10_vs_reservoirpy.py`) if the N = 500 sparse step stays
@@ -52,5 +53,26 @@ fn bench_run(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_run);
+/// The spectral radius of a random `W` with 10 % connectivity, the cost of generating an ESN
+/// beyond the draw itself: N = 4,000 should stay under half a second.
+fn bench_spectral_radius(c: &mut Criterion) {
+    let mut group = c.benchmark_group("spectral_radius");
+    group.sample_size(10);
+    for units in [1000usize, 2000, 4000] {
+        let mut rng = ChaCha8Rng::seed_from_u64(units as u64);
+        let w = Array2::from_shape_fn((units, units), |_| {
+            if rng.random_bool(0.1) {
+                rng.sample::<f64, _>(rand_distr::StandardNormal)
+            } else {
+                0.0
+            }
+        });
+        group.bench_with_input(BenchmarkId::new("sparse-0.1", units), &units, |b, _| {
+            b.iter(|| black_box(physrc_esn::spectral_radius(w.view()).expect("converges")))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_run, bench_spectral_radius);
 criterion_main!(benches);

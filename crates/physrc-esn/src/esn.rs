@@ -173,9 +173,9 @@ pub(crate) fn check_non_negative(name: &'static str, value: f64) -> Result<(), E
 
 /// Most units a generated `W` may have.
 ///
-/// `W` is generated dense and its spectral radius computed by a dense eigenvalue solver, so
-/// memory grows as N² (about 24·N² bytes at the peak, 24 TB at this bound) and time as N³;
-/// beyond a few thousand units generation takes minutes. The bound keeps the size arithmetic
+/// `W` is generated dense, so memory grows as N² (about 24·N² bytes at the peak, 24 TB at this
+/// bound); a sparse `W`'s spectral radius costs several hundred sparse products, a dense
+/// one's grows as N³. The bound keeps the size arithmetic
 /// far from overflow; the memory budget of
 /// [`EsnConfig::build_within`](crate::EsnConfig::build_within) is what refuses sizes the
 /// machine cannot hold.

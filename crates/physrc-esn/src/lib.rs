@@ -44,9 +44,10 @@
 //! The generated matrices follow reservoirpy's defaults and algorithms, but not its random
 //! numbers (numpy's generator is not ours), see [`EsnParams`]: `W` has exactly
 //! `round(connectivity·N²)` nonzero entries at uniformly drawn positions, drawn from N(0, 1)
-//! and rescaled so that its largest eigenvalue modulus is `spectral_radius` (computed with
-//! faer's dense eigenvalue solver, where reservoirpy uses ARPACK); `Win` has
-//! `round(input_connectivity·N·d)` entries of ±`input_scaling`; the bias is zero unless
+//! and rescaled so that its largest eigenvalue modulus is `spectral_radius` (computed by a
+//! Krylov–Schur iteration on the nonzeros for a sparse `W` of 200 units or more, as reservoirpy
+//! asks ARPACK, and by faer's dense eigenvalue solver otherwise; see [`spectral_radius`]);
+//! `Win` has `round(input_connectivity·N·d)` entries of ±`input_scaling`; the bias is zero unless
 //! `bias_scaling` is positive. [`WInit::Orthogonal`] gives a Haar-random orthogonal `W` scaled
 //! by the spectral radius, so every eigenvalue has modulus `spectral_radius`: with the
 //! identity activation that is the classic linear reservoir whose memory capacity approaches
@@ -84,6 +85,7 @@ pub mod energy;
 mod error;
 mod esn;
 mod generate;
+mod krylov;
 mod matrix;
 
 pub use config::EsnConfig;

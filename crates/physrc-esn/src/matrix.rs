@@ -14,6 +14,8 @@
 //! portable binary still uses AVX2 where the processor has it. Rust never fuses a multiply and
 //! an add on its own, so every instruction set computes the same bits.
 
+use std::ops::Range;
+
 use ndarray::{Array2, ArrayView2};
 
 /// Rows handled together by the kernels.
@@ -68,6 +70,47 @@ impl Weights {
         match self {
             Weights::Dense(d) => d.matvec(x, y),
             Weights::Sparse(s) => s.matvec(x, y),
+        }
+    }
+
+    /// `y = M·x` with the rows in two halves, the second on another rayon thread: the same
+    /// bits as [`matvec`](Self::matvec), because each component is still one row's sum in
+    /// column order, only computed elsewhere. `scratch` holds [`split_scratch_len`]
+    /// (Self::split_scratch_len) values.
+    pub(crate) fn matvec_split(&self, x: &[f64], y: &mut [f64], scratch: &mut [f64]) {
+        match self {
+            Weights::Dense(d) => {
+                let half = d.vals.len() / (d.ncols * LANES).max(1) / 2;
+                let (first, second) = y[..d.nrows].split_at_mut((half * LANES).min(d.nrows));
+                let blocks = d.nrows.div_ceil(LANES);
+                rayon::join(
+                    || dispatch_blocks(d, x, 0..half, first),
+                    || dispatch_blocks(d, x, half..blocks, second),
+                );
+            }
+            Weights::Sparse(s) => {
+                let blocks = s.offsets.len() - 1;
+                // Halves of equal work rather than equal rows: blocks hold rows of decreasing
+                // length.
+                let middle = s.offsets[blocks] / 2;
+                let half = s.offsets.partition_point(|&o| o < middle).min(blocks);
+                let (first, second) = scratch[..blocks * LANES].split_at_mut(half * LANES);
+                rayon::join(
+                    || dispatch_blocks(s, x, 0..half, first),
+                    || dispatch_blocks(s, x, half..blocks, second),
+                );
+                for (&i, &v) in s.order.iter().zip(scratch.iter()) {
+                    y[i] = v;
+                }
+            }
+        }
+    }
+
+    /// Length of the scratch buffer [`matvec_split`](Self::matvec_split) needs.
+    pub(crate) fn split_scratch_len(&self) -> usize {
+        match self {
+            Weights::Dense(_) => 0,
+            Weights::Sparse(s) => (s.offsets.len() - 1) * LANES,
         }
     }
 
@@ -149,6 +192,27 @@ impl Portable for BlockedDense {
 }
 
 impl BlockedDense {
+    /// Rows of blocks `blocks` into `y`, which starts at the first of them.
+    #[inline(always)]
+    fn blocks_kernel(&self, x: &[f64], blocks: Range<usize>, y: &mut [f64]) {
+        let x = &x[..self.ncols];
+        let stride = self.ncols * LANES;
+        if stride == 0 {
+            y.fill(0.0);
+            return;
+        }
+        let vals = &self.vals[blocks.start * stride..blocks.end * stride];
+        for (b, block) in vals.chunks_exact(stride).enumerate() {
+            let mut acc = [0.0f64; LANES];
+            for (col, &xj) in block.chunks_exact(LANES).zip(x) {
+                for r in 0..LANES {
+                    acc[r] += col[r] * xj;
+                }
+            }
+            store(&acc, b, y, y.len());
+        }
+    }
+
     fn to_dense(&self) -> Array2<f64> {
         Array2::from_shape_fn((self.nrows, self.ncols), |(i, j)| {
             self.vals[((i / LANES) * self.ncols + j) * LANES + i % LANES]
@@ -178,7 +242,7 @@ pub(crate) struct BlockedSparse {
 }
 
 impl BlockedSparse {
-    fn new(m: ArrayView2<'_, f64>) -> Self {
+    pub(crate) fn new(m: ArrayView2<'_, f64>) -> Self {
         let (nrows, ncols) = m.dim();
         let rows: Vec<Vec<(u32, f64)>> = m
             .rows()
@@ -265,6 +329,30 @@ impl Portable for BlockedSparse {
 }
 
 impl BlockedSparse {
+    /// Rows of blocks `blocks` into `out` in stored order (lane `r` of the `k`-th block of the
+    /// range at `k·LANES + r`, original row `order[(blocks.start + k)·LANES + r]`).
+    #[inline(always)]
+    fn blocks_kernel(&self, x: &[f64], blocks: Range<usize>, out: &mut [f64]) {
+        if self.ncols == 0 {
+            out.fill(0.0);
+            return;
+        }
+        let x = &x[..self.ncols];
+        let last = self.ncols - 1;
+        let bounds = &self.offsets[blocks.start..=blocks.end];
+        for (k, bounds) in bounds.windows(2).enumerate() {
+            let vals = &self.vals[bounds[0]..bounds[1]];
+            let cols = &self.cols[bounds[0]..bounds[1]];
+            let mut acc = [0.0f64; LANES];
+            for (v, c) in vals.chunks_exact(LANES).zip(cols.chunks_exact(LANES)) {
+                for r in 0..LANES {
+                    acc[r] += v[r] * x[(c[r] as usize).min(last)];
+                }
+            }
+            out[k * LANES..(k + 1) * LANES].copy_from_slice(&acc);
+        }
+    }
+
     fn to_dense(&self) -> Array2<f64> {
         let mut m = Array2::zeros((self.nrows, self.ncols));
         for (b, bounds) in self.offsets.windows(2).enumerate() {
@@ -283,6 +371,40 @@ impl BlockedSparse {
 trait Portable {
     /// `y = M·x`; implementations are `#[inline(always)]` so each copy gets the features.
     fn matvec_portable(&self, x: &[f64], y: &mut [f64]);
+}
+
+/// A kernel over a range of row blocks, for the split product.
+trait BlockKernel {
+    /// The rows of `blocks`; implementations are `#[inline(always)]` like
+    /// [`Portable::matvec_portable`].
+    fn blocks_portable(&self, x: &[f64], blocks: Range<usize>, out: &mut [f64]);
+}
+
+impl BlockKernel for BlockedDense {
+    #[inline(always)]
+    fn blocks_portable(&self, x: &[f64], blocks: Range<usize>, out: &mut [f64]) {
+        self.blocks_kernel(x, blocks, out)
+    }
+}
+
+impl BlockKernel for BlockedSparse {
+    #[inline(always)]
+    fn blocks_portable(&self, x: &[f64], blocks: Range<usize>, out: &mut [f64]) {
+        self.blocks_kernel(x, blocks, out)
+    }
+}
+
+/// Runs `m`'s block kernel in the copy compiled for the best instruction set.
+fn dispatch_blocks<M: BlockKernel>(m: &M, x: &[f64], blocks: Range<usize>, out: &mut [f64]) {
+    struct Op<'a, M>(&'a M, &'a [f64], Range<usize>, &'a mut [f64]);
+    impl<M: BlockKernel> pulp::WithSimd for Op<'_, M> {
+        type Output = ();
+        #[inline(always)]
+        fn with_simd<S: pulp::Simd>(self, _: S) {
+            self.0.blocks_portable(self.1, self.2, self.3)
+        }
+    }
+    pulp::Arch::new().dispatch(Op(m, x, blocks, out))
 }
 
 /// Runs `m`'s kernel in the copy compiled for the best instruction set this processor has.
@@ -355,6 +477,29 @@ mod tests {
                 }
                 assert_eq!(ws.to_dense(), w, "{storage:?} round trip");
                 assert_eq!(ws.nnz(), count_nonzero(w.view()));
+            }
+        }
+    }
+
+    #[test]
+    fn the_split_product_equals_the_single_one_bit_for_bit() {
+        for &(n, density) in &[(1, 1.0), (37, 0.1), (203, 0.1), (200, 0.9)] {
+            let w = random_sparse(n, n, density, 5 + n as u64);
+            let mut rng = ChaCha8Rng::seed_from_u64(3);
+            let x: Vec<f64> = (0..n).map(|_| rng.random_range(-1.0..1.0)).collect();
+            for storage in [Storage::Dense, Storage::Sparse] {
+                let ws = Weights::new(w.view(), storage);
+                let mut one = vec![f64::NAN; n];
+                ws.matvec(&x, &mut one);
+                let mut scratch = vec![f64::NAN; ws.split_scratch_len()];
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(2)
+                    .build()
+                    .unwrap();
+                let mut two = vec![f64::NAN; n];
+                pool.install(|| ws.matvec_split(&x, &mut two, &mut scratch));
+                let bits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&one), bits(&two), "{storage:?} {n}");
             }
         }
     }
