@@ -105,6 +105,18 @@ pub enum ReadoutConfig {
     Rls(RlsSettings),
 }
 
+impl ReadoutConfig {
+    /// The `kind` this readout is written with.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            ReadoutConfig::Ridge(_) => "ridge",
+            ReadoutConfig::RidgeCv(_) => "ridge-cv",
+            ReadoutConfig::Classifier(_) => "classifier",
+            ReadoutConfig::Rls(_) => "rls",
+        }
+    }
+}
+
 /// Settings shared by every readout: which features of the state to use.
 #[derive(
     Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Default, schemars::JsonSchema,

@@ -482,6 +482,26 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
         Features::State => state_dim,
         Features::StateSquared => 2 * state_dim,
     };
+    // The readout's matrices grow with the square of the features: a state of a million
+    // components asks for terabytes. Checked against what the machine has left now that the
+    // substrate is built, before its first step.
+    substrate::available_memory()
+        .check(
+            "[readout]",
+            format_args!(
+                "{} over {n_features} features (the substrate's state has {state_dim} \
+                 components)",
+                cfg.readout.kind_name()
+            ),
+            readout_driver::memory_needed(
+                &cfg.readout,
+                n_features,
+                targets.n_outputs(),
+                split.train,
+                split.test,
+            ),
+        )
+        .map_err(RunError::from_component)?;
 
     // Washout.
     let mut readout_secs = 0.0;

@@ -19,6 +19,37 @@ where
     RunError::from_component(e)
 }
 
+/// An upper estimate of the bytes the readout `cfg` needs to train on `train` rows of
+/// `n_features` features with `n_outputs` outputs and score `test` rows, so that a run whose
+/// readout cannot fit is refused before its first step rather than aborted when the fit
+/// allocates.
+///
+/// The streamed ridge keeps the `n_features²` Gram matrix and its Cholesky factor; online RLS
+/// its inverse correlation matrix and a copy while it updates; the other readouts hold the
+/// training rows and factor a matrix of the same order as the Gram (an eigendecomposition with
+/// its vectors, or an SVD of the rows). Every readout keeps the test rows to score them.
+pub(crate) fn memory_needed(
+    cfg: &ReadoutConfig,
+    n_features: usize,
+    n_outputs: usize,
+    train: usize,
+    test: usize,
+) -> u64 {
+    let f = n_features as u64;
+    let square = f.saturating_mul(f);
+    let rows = |n: usize| (n as u64).saturating_mul(f.saturating_add(n_outputs as u64));
+    let values = match cfg {
+        ReadoutConfig::Ridge(s) if !s.standardize && s.solver == RidgeSolver::Cholesky => {
+            square.saturating_mul(2)
+        }
+        ReadoutConfig::Rls(_) => square.saturating_mul(2),
+        _ => rows(train)
+            .saturating_mul(2)
+            .saturating_add(square.saturating_mul(3)),
+    };
+    values.saturating_add(rows(test)).saturating_mul(8)
+}
+
 /// Accumulates training data for one readout.
 pub(crate) struct Trainer<'t> {
     targets: &'t Targets,

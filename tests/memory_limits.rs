@@ -212,3 +212,26 @@ fn the_machine_budget_is_read_from_the_system() {
         assert!(budget.is_unlimited());
     }
 }
+
+/// A readout's matrices grow with the square of its features: 405,900 spins of a 450 × 450
+/// square ice ask for terabytes of Gram matrix. The run is refused, naming the readout and
+/// its features, once the substrate is built and before its first step; without the check
+/// the process would abort when the accumulator allocates.
+#[test]
+fn a_readout_too_large_for_the_machine_is_refused_before_the_first_step() {
+    let text = "[substrate]\nkind = \"nanomagnet\"\ngeometry = \"square-closed\"\n\
+                size = [450, 450]\nh_max = 0.086\nreadout = \"spins\"\n\
+                [task]\nkind = \"narma10\"\n[split]\ntrain = 30\ntest = 20\n";
+    let cfg = RunConfig::from_toml_str(text, std::path::Path::new("."), "readout.toml").unwrap();
+    let e = match physrc::experiment::run(&cfg) {
+        Ok(_) => panic!("a ridge over 405,900 features ran"),
+        Err(e) => e,
+    };
+    assert_eq!(e.kind(), ErrorKind::InsufficientMemory, "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("`[readout]`") && msg.contains("ridge over 405900 features"),
+        "{msg}"
+    );
+    assert!(msg.contains("TiB"), "{msg}");
+}
