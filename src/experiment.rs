@@ -528,30 +528,48 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
     // compete with it. Recorded states cost only their reading, a fraction of the readout's
     // work, so there the trainer takes as many threads as the caller's pool has; the readout's
     // products split their output, never a sum, so the bits do not depend on that count.
+    // Once a simulated substrate has produced its last training chunk it idles until the fit
+    // is done, so the chunks still queued then are trained on every thread of the caller's
+    // pool too.
+    let all_threads = rayon::current_num_threads();
     let trainer_threads = match &driver.src {
-        StateSource::Recorded(_) => rayon::current_num_threads(),
+        StateSource::Recorded(_) => all_threads,
         StateSource::Live(_) => 1,
     };
+    let substrate_idle = std::sync::atomic::AtomicBool::new(false);
     let trainer = readout_driver::Trainer::new(&cfg.readout, &targets, n_features, &cfg.origin)?;
     let mut row = split.washout;
     let mut test_x: Vec<Array2<f64>> = Vec::new();
     let (trainer, train_secs) = std::thread::scope(|scope| -> Result<_, RunError> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<(Array2<f64>, std::ops::Range<usize>)>(2);
+        let substrate_idle = &substrate_idle;
         let consumer = scope.spawn(move || -> Result<_, RunError> {
             let mut trainer = trainer;
             let mut secs = 0.0;
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(trainer_threads)
-                .build()
-                .map_err(|e| RunError::Internal(format!("cannot start the readout thread: {e}")))?;
-            pool.install(|| -> Result<(), RunError> {
-                for (x, rows) in rx {
-                    let t1 = Instant::now();
-                    trainer.update(x, rows)?;
-                    secs += t1.elapsed().as_secs_f64();
+            let build = |threads: usize| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .map_err(|e| {
+                        RunError::Internal(format!("cannot start the readout thread: {e}"))
+                    })
+            };
+            let pool = build(trainer_threads)?;
+            let mut wide = None;
+            for (x, rows) in rx {
+                let t1 = Instant::now();
+                let idle = substrate_idle.load(std::sync::atomic::Ordering::Acquire)
+                    && all_threads > trainer_threads;
+                if idle && wide.is_none() {
+                    wide = Some(build(all_threads)?);
                 }
-                Ok(())
-            })?;
+                let pool = match (&wide, idle) {
+                    (Some(wide), true) => wide,
+                    _ => &pool,
+                };
+                pool.install(|| trainer.update(x, rows))?;
+                secs += t1.elapsed().as_secs_f64();
+            }
             Ok((trainer, secs))
         });
         let produced = (|| -> Result<(), RunError> {
@@ -566,6 +584,7 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
             }
             Ok(())
         })();
+        substrate_idle.store(true, std::sync::atomic::Ordering::Release);
         drop(tx);
         // Recorded states are read in a fraction of the trainer's time, so the reading is
         // done long before the fit; the test part is read while the trainer finishes rather
