@@ -152,13 +152,25 @@ impl Spectrometer {
         let s = ice.spins()[i];
         let wide = ice.is_wide(i);
         let amp = if wide { self.wide_amplitude } else { 1.0 };
+        // The modulation direction in the moment's frame (for a vortex, the +1 frame; unused).
+        let th = ice.angles()[i];
+        let sf = if s == 0 { 1.0 } else { f64::from(s) };
+        let (mx, my) = (sf * th.cos(), sf * th.sin());
+        let [ex, ey] = self.modulation;
+        let e = [ex * mx + ey * my, -ex * my + ey * mx];
         match self.model {
             FmrModel::Phenomenological => {
                 if s == 0 {
                     Some((self.f_wide - self.vortex_shift, self.vortex_amplitude))
                 } else {
                     let base = if wide { self.f_wide } else { self.f_narrow };
-                    Some((base + self.gamma * h[[i, 0]], 1.0))
+                    // The line moves at `gamma` per tesla of field along the moment, so its
+                    // `dP/dH` weight is the modulation's component along the moment.
+                    let w = match self.lineshape {
+                        Lineshape::Absorption => 1.0,
+                        Lineshape::Derivative => e[0],
+                    };
+                    Some((base + self.gamma * h[[i, 0]], w))
                 }
             }
             FmrModel::Kittel => {
@@ -166,20 +178,16 @@ impl Spectrometer {
                 let hk = shape.anisotropy_field() * self.hk_scale.get(i).copied().unwrap_or(1.0);
                 if s == 0 {
                     // The vortex line sits `vortex_shift` below the wide bar's zero-field
-                    // macrospin mode (with its own anisotropy field, so dimension disorder spreads the vortex lines too) and is held there (model choice). In `dP/dH` it is given
-                    // the weight of a line with the free-spin slope γ/2π, so a vortex shows as
-                    // a line of its own rather than only as a missing macrospin line.
+                    // macrospin mode, computed with the bar's own anisotropy field so that
+                    // dimension disorder spreads the vortex lines too, and is held there (model
+                    // choice). In `dP/dH` it is given the weight of a line with the free-spin
+                    // slope γ/2π, so a vortex shows as a line of its own rather than only as a
+                    // missing macrospin line.
                     let f0 = shape
                         .mode_with_anisotropy([0.0, 0.0], [1.0, 0.0], self.gamma, hk)?
                         .f;
                     return Some((f0 - self.vortex_shift, self.vortex_amplitude * amp));
                 }
-                // The modulation direction in the moment's frame.
-                let th = ice.angles()[i];
-                let sf = f64::from(s);
-                let (mx, my) = (sf * th.cos(), sf * th.sin());
-                let [ex, ey] = self.modulation;
-                let e = [ex * mx + ey * my, -ex * my + ey * mx];
                 let m = shape.mode_with_anisotropy([h[[i, 0]], h[[i, 1]]], e, self.gamma, hk)?;
                 let w = match self.lineshape {
                     Lineshape::Absorption => amp,
