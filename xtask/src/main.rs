@@ -2,6 +2,7 @@
 //! arguments and dispatches.
 
 mod compare;
+mod energy;
 mod peers;
 mod report;
 mod root;
@@ -23,6 +24,9 @@ enum Task {
     /// The substrate × task matrix of compare.toml: every substrate on every task with the
     /// same readout, budget and seeds; writes results.json, results.csv and index.html.
     Compare(compare::Args),
+    /// Accuracy and energy per step of every substrate and of the ESN at matched accuracy
+    /// (NARMA10, Mackey–Glass, the transformation): the tables of docs/energy.md.
+    Energy(energy::Args),
     /// Run a parameter grid over dotted config keys, appending each finished point at once.
     Sweep(sweep::SweepArgs),
     /// Join the results of sweep shards into the table an unsharded sweep writes.
@@ -35,6 +39,7 @@ enum Task {
 fn main() -> ExitCode {
     let res = match Cli::parse().task {
         Task::Compare(args) => compare::run(&args),
+        Task::Energy(args) => energy::run(&args),
         Task::Sweep(args) => sweep::run(&args),
         Task::Merge(args) => sweep::merge(&args),
         Task::Peers(args) => peers::run(&args),
