@@ -13,7 +13,7 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ndarray::Array2;
 use physrc_core::Reservoir;
-use physrc_esn::{Esn, EsnParams, Storage};
+use physrc_esn::{Esn, EsnParams, StepThreads, Storage};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -74,5 +74,35 @@ fn bench_spectral_radius(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_run, bench_spectral_radius);
+/// A step on one thread against the same step with `W·x` split over two (the states are the
+/// same bits): where the split pays is where `StepThreads::Auto` switches.
+fn bench_step_threads(c: &mut Criterion) {
+    let mut group = c.benchmark_group("esn_step_threads");
+    group.sample_size(10);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let inputs = Array2::from_shape_fn((500, 1), |_| rng.random_range(-1.0..=1.0));
+    for units in [500usize, 1000, 2000, 4000] {
+        let mut params = EsnParams::new(units, 1);
+        params.spectral_radius = 0.9;
+        let esn = Esn::new(&params).expect("valid parameters");
+        for (label, threads) in [("one", StepThreads::One), ("two", StepThreads::Two)] {
+            let mut esn = esn.clone().with_step_threads(threads);
+            group.throughput(Throughput::Elements(inputs.nrows() as u64));
+            group.bench_with_input(BenchmarkId::new(label, units), &units, |b, _| {
+                b.iter(|| {
+                    esn.reset().expect("reset");
+                    black_box(esn.run(inputs.view()).expect("run"))
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_run,
+    bench_spectral_radius,
+    bench_step_threads
+);
 criterion_main!(benches);

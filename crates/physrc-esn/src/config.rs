@@ -10,7 +10,7 @@ use crate::error::shape2;
 use crate::esn::{
     check_fraction, check_non_negative, check_units, generate_bias, generate_w, generate_win,
 };
-use crate::{Activation, Esn, EsnError, Storage, WInit};
+use crate::{Activation, Esn, EsnError, StepThreads, Storage, WInit};
 
 /// The `[substrate]` table of a run config for `kind = "esn"` (the facade removes `kind`).
 ///
@@ -30,6 +30,7 @@ use crate::{Activation, Esn, EsnError, Storage, WInit};
 /// bias_scaling = 0.0
 /// activation = "tanh"     # | "identity"
 /// seed = 0
+/// step_threads = 2        # optional: 1 or 2 threads for W·x (default: by the size of W)
 /// ```
 ///
 /// Every key is optional except `units` when `w` is not given; omitted keys take the defaults
@@ -69,6 +70,9 @@ pub struct EsnConfig {
     pub activation: Option<Activation>,
     /// Seed of the generated matrices; default 0.
     pub seed: Option<u64>,
+    /// Threads computing `W·x` in a step, 1 or 2; omitted, two once `W` has 300,000 nonzeros
+    /// and the run has two threads. The states are the same bits either way.
+    pub step_threads: Option<usize>,
 }
 
 impl EsnConfig {
@@ -212,7 +216,22 @@ impl EsnConfig {
         if generated {
             info = info.with("seed", seed);
         }
-        Esn::assemble(w, win, bias, leak_rate, activation, Storage::Auto, info)
+        let step_threads = match self.step_threads {
+            None => StepThreads::Auto,
+            Some(1) => StepThreads::One,
+            Some(2) => StepThreads::Two,
+            Some(other) => {
+                return Err(EsnError::Parameter {
+                    name: "step_threads",
+                    expected: "1 or 2",
+                    value: other as f64,
+                });
+            }
+        };
+        Ok(
+            Esn::assemble(w, win, bias, leak_rate, activation, Storage::Auto, info)?
+                .with_step_threads(step_threads),
+        )
     }
 
     fn check_conflicts(&self) -> Result<(), EsnError> {

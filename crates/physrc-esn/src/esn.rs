@@ -315,6 +315,9 @@ pub struct Esn {
     next: Vec<f64>,
     /// Scratch for one input row in `run`.
     row: Vec<f64>,
+    /// Whether `W·x` is split over two threads, and the scratch that needs.
+    step_threads: StepThreads,
+    split_scratch: Vec<f64>,
     info: Info,
     /// Per-step operation counts and their price, fixed at build time, and the steps taken
     /// since the last reset: the energy estimate is their product, so a step pays one
@@ -322,6 +325,33 @@ pub struct Esn {
     energy: crate::energy::EsnEnergy,
     steps: u64,
 }
+
+/// How many threads compute `W·x` in a step.
+///
+/// Two threads each take half of the rows (halves of equal work for a sparse `W`); every
+/// component is still one row's sum in column order, so the states are the same bits either
+/// way, and only the speed changes. The hand-over costs a few microseconds a step, which pays
+/// once `W` has enough nonzeros ([`StepThreads::Auto`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StepThreads {
+    /// Two threads when `W` has at least [`SPLIT_STEP_FROM_NNZ`] nonzeros and the caller's
+    /// rayon pool has more than one thread, one otherwise.
+    #[default]
+    Auto,
+    /// Always one thread.
+    One,
+    /// Two threads whenever the caller's rayon pool has more than one.
+    Two,
+}
+
+/// Nonzeros of `W` from which [`StepThreads::Auto`] splits a step over two threads.
+///
+/// Measured with `benches/esn.rs` (`esn_step_threads`, 10 % connectivity, two cores shared
+/// with other work): 1,000 units (100,000 nonzeros) took 30 µs a step on one thread and 55 µs
+/// on two, 2,000 units (400,000) 153 µs and 125 µs, 4,000 units 450 µs and 426 µs. The
+/// hand-over to the pool's other thread costs about 10 µs, so the split pays only once a step
+/// takes well over that.
+pub const SPLIT_STEP_FROM_NNZ: usize = 300_000;
 
 impl Esn {
     /// Generates the matrices from `params` and validates everything.
@@ -450,10 +480,31 @@ impl Esn {
             drive: vec![0.0; n],
             next: vec![0.0; n],
             row: vec![0.0; d],
+            step_threads: StepThreads::Auto,
+            split_scratch: Vec::new(),
             info,
             energy,
             steps: 0,
-        })
+        }
+        .with_step_threads(StepThreads::Auto))
+    }
+
+    /// The same network computing `W·x` on one or two threads (see [`StepThreads`]). States do
+    /// not change, bit for bit; only speed does.
+    pub fn with_step_threads(mut self, threads: StepThreads) -> Esn {
+        self.step_threads = threads;
+        self.split_scratch = vec![0.0; self.w.split_scratch_len()];
+        self
+    }
+
+    /// Whether a step splits `W·x` over two threads in the current rayon pool.
+    fn split_step(&self) -> bool {
+        let wanted = match self.step_threads {
+            StepThreads::One => false,
+            StepThreads::Two => true,
+            StepThreads::Auto => self.w.nnz() >= SPLIT_STEP_FROM_NNZ,
+        };
+        wanted && rayon::current_num_threads() > 1
     }
 
     /// The same network with `W` and `Win` in another memory layout. Results do not change,
@@ -473,7 +524,8 @@ impl Esn {
             self.activation,
         );
         self.energy = crate::energy::EsnEnergy::new(&shape);
-        self
+        let threads = self.step_threads;
+        self.with_step_threads(threads)
     }
 
     /// The operations and memory accesses of one step, counted when the network was built
@@ -519,8 +571,13 @@ impl Esn {
 
     /// One update from an already validated input; on divergence the state is left as it was.
     #[inline]
-    fn advance(&mut self, u: &[f64]) -> Result<(), EsnError> {
-        self.w.matvec(&self.x, &mut self.wx);
+    fn advance(&mut self, u: &[f64], split: bool) -> Result<(), EsnError> {
+        if split {
+            self.w
+                .matvec_split(&self.x, &mut self.wx, &mut self.split_scratch);
+        } else {
+            self.w.matvec(&self.x, &mut self.wx);
+        }
         self.win.matvec(u, &mut self.drive);
         let lr = self.leak_rate;
         let keep = 1.0 - lr;
@@ -594,7 +651,8 @@ impl Reservoir for Esn {
     fn step(&mut self, input: &[f64], state_out: &mut [f64]) -> Result<(), Error> {
         check_input(input, self.input_dim)?;
         check_state_len(state_out, self.units)?;
-        self.advance(input)?;
+        let split = self.split_step();
+        self.advance(input, split)?;
         state_out.copy_from_slice(&self.x);
         Ok(())
     }
@@ -615,12 +673,13 @@ impl Reservoir for Esn {
     fn run(&mut self, inputs: ArrayView2<'_, f64>) -> Result<Array2<f64>, Error> {
         validate_sequence(inputs, self.input_dim)?;
         let mut states = Array2::zeros((inputs.nrows(), self.units));
+        let split = self.split_step();
         for (u, mut out) in inputs.rows().into_iter().zip(states.rows_mut()) {
             for (r, &v) in self.row.iter_mut().zip(u.iter()) {
                 *r = v;
             }
             let row = std::mem::take(&mut self.row);
-            let res = self.advance(&row);
+            let res = self.advance(&row, split);
             self.row = row;
             res?;
             for (o, &x) in out.iter_mut().zip(&self.x) {

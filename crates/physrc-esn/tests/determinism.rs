@@ -3,7 +3,7 @@
 
 use ndarray::Array2;
 use physrc_core::Reservoir;
-use physrc_esn::{Activation, Esn, EsnParams, WInit};
+use physrc_esn::{Activation, Esn, EsnParams, StepThreads, WInit};
 
 fn inputs(steps: usize, d: usize) -> Array2<f64> {
     Array2::from_shape_fn((steps, d), |(t, j)| ((t as f64) * 0.37 + j as f64).sin())
@@ -103,5 +103,40 @@ fn results_do_not_depend_on_the_thread_count() {
         assert_eq!(bits(&w1), bits(&w2), "{:?}: W differs", p.w_init);
         assert_eq!(bits(&win1), bits(&win2));
         assert_eq!(bits(&s1), bits(&s2), "{:?}: states differ", p.w_init);
+    }
+}
+
+#[test]
+fn a_step_split_over_two_threads_gives_the_same_states() {
+    // A sparse `W` (1,100 units at 10 %) and a dense orthogonal one, forced to one and to two
+    // threads and left to the automatic choice, in a pool of two threads.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let mut sparse = params(5);
+    sparse.units = 1_100;
+    let mut dense = params(5);
+    dense.units = 150;
+    dense.w_init = WInit::Orthogonal;
+    for p in [sparse, dense] {
+        let esn = Esn::new(&p).unwrap();
+        let u = inputs(300, p.input_dim);
+        let run = |threads: StepThreads| {
+            let mut esn = esn.clone().with_step_threads(threads);
+            pool.install(|| {
+                let mut states = esn.run(u.view()).unwrap();
+                // `step` takes the same path as `run`.
+                let mut last = vec![0.0; p.units];
+                esn.step(&[0.3, -0.2], &mut last).unwrap();
+                states
+                    .row_mut(u.nrows() - 1)
+                    .assign(&ndarray::Array1::from(last));
+                states
+            })
+        };
+        let one = run(StepThreads::One);
+        assert_eq!(bits(&one), bits(&run(StepThreads::Two)), "{:?}", p.w_init);
+        assert_eq!(bits(&one), bits(&run(StepThreads::Auto)), "{:?}", p.w_init);
     }
 }

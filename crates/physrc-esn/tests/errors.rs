@@ -366,3 +366,15 @@ fn float32_files_are_accepted() {
         .unwrap();
     assert_eq!(esn.w(), Array2::<f64>::eye(3) * 0.5);
 }
+
+#[test]
+fn step_threads_other_than_one_or_two_is_refused_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = build_err("units = 30\nstep_threads = 3\n", dir.path(), 1);
+    assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    assert_mentions(&err.to_string(), &["step_threads", "1 or 2", "3"]);
+    for threads in [1, 2] {
+        let text = format!("units = 30\nstep_threads = {threads}\n");
+        assert!(config(&text).build(dir.path(), 1).is_ok());
+    }
+}
