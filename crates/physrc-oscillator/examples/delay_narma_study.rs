@@ -86,6 +86,7 @@ fn main() {
                 p if p.starts_with("off=") => cfg.input_offset = p[4..].parse().unwrap(),
                 p if p.starts_with("scale=") => cfg.input_scale = p[6..].parse().unwrap(),
                 p if p.starts_with("desync=") => cfg.delay_offset = p[7..].parse().unwrap(),
+                p if p.starts_with("k=") => cfg.substeps = p[2..].parse().unwrap(),
                 p if p.starts_with("mask=") => cfg.mask_amplitude = p[5..].parse().unwrap(),
                 p if p.starts_with("relridge=") => {
                     readout = Readout::Gram {
@@ -96,7 +97,9 @@ fn main() {
                 other => panic!("unknown variant part {other}"),
             }
         }
-        let scores: Vec<f64> = (0..10)
+        // `SEEDS` narrows the study to seeds 0..SEEDS (as `physrc run --seed 0..SEEDS - 1`).
+        let seeds: u64 = std::env::var("SEEDS").map_or(10, |v| v.parse().unwrap());
+        let scores: Vec<f64> = (0..seeds)
             .map(|seed| score(&cfg, seed, readout, standardise, squared))
             .collect();
         let n = scores.len() as f64;

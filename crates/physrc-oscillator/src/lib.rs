@@ -6,8 +6,8 @@
 //!   driven through its current (Torrejon et al., Nature 547, 428 (2017)); the universal
 //!   auto-oscillator model with thermal noise and a Joule-heating energy estimate.
 //! - [`DelayReservoir`]: one Mackey–Glass node with delayed feedback, `N` virtual nodes on the
-//!   delay line, with Appeltant et al.'s exact exponential discretisation (Nat. Commun. 2, 468
-//!   (2011)).
+//!   delay line (Appeltant et al., Nat. Commun. 2, 468 (2011)), its delay differential equation
+//!   integrated on a grid finer than the node spacing by a second-order exponential integrator.
 //! - [`StuartLandauReservoir`]: a network of coupled Stuart–Landau oscillators integrated with a
 //!   fixed-step RK4.
 //!

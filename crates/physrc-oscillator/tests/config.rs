@@ -82,6 +82,14 @@ fn invalid_parameters_are_named_in_the_error() {
             "`delay_offset` makes the delay line longer than 2^24 nodes",
         ),
         (
+            "model = \"delay\"\nsubsteps = 0",
+            "`substeps` must be between 1 and 1000000",
+        ),
+        (
+            "model = \"delay\"\nnodes = 400\nsubsteps = 100000",
+            "`substeps` makes the history longer than 2^24 points",
+        ),
+        (
             "model = \"stno\"\nfeedback_offset = 100000000",
             "`feedback_offset` makes the delay line longer than 2^24 nodes",
         ),
