@@ -537,6 +537,7 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
         StateSource::Live(_) => 1,
     };
     let substrate_idle = std::sync::atomic::AtomicBool::new(false);
+    let recorded_states = matches!(driver.src, StateSource::Recorded(_));
     let trainer = readout_driver::Trainer::new(&cfg.readout, &targets, n_features, &cfg.origin)?;
     let mut row = split.washout;
     let mut test_x: Vec<Array2<f64>> = Vec::new();
@@ -554,6 +555,46 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
                         RunError::Internal(format!("cannot start the readout thread: {e}"))
                     })
             };
+            // Recorded states train the streamed ridge in two lanes, each on one core without
+            // the synchronisation of a parallel product: the even chunks here, the odd ones in
+            // a second thread, merged once at the end. The lanes do not depend on the number
+            // of threads, so neither do the bits. Recorded states are checked as they are
+            // read, so a lane cannot fail on data; an error there is reported after this
+            // lane's.
+            if let (true, Some(lane)) = (recorded_states, trainer.lane()) {
+                let one = build(1)?;
+                return std::thread::scope(|lanes| -> Result<_, RunError> {
+                    let (ltx, lrx) =
+                        std::sync::mpsc::sync_channel::<(Array2<f64>, std::ops::Range<usize>)>(1);
+                    let second = lanes.spawn(move || -> Result<_, RunError> {
+                        let mut lane = lane;
+                        let one = build(1)?;
+                        for (x, rows) in lrx {
+                            one.install(|| lane.update(x, rows))?;
+                        }
+                        Ok(lane)
+                    });
+                    let t1 = Instant::now();
+                    let mut first = Ok(());
+                    for (k, (x, rows)) in rx.into_iter().enumerate() {
+                        if k % 2 == 1 {
+                            if ltx.send((x, rows)).is_err() {
+                                break;
+                            }
+                        } else if first.is_ok() {
+                            first = one.install(|| trainer.update(x, rows));
+                        }
+                    }
+                    drop(ltx);
+                    let lane = match second.join() {
+                        Ok(result) => result,
+                        Err(panic) => std::panic::resume_unwind(panic),
+                    };
+                    first?;
+                    trainer.merge(&lane?)?;
+                    Ok((trainer, t1.elapsed().as_secs_f64()))
+                });
+            }
             let pool = build(trainer_threads)?;
             let mut wide = None;
             for (x, rows) in rx {

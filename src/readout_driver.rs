@@ -24,7 +24,8 @@ where
 /// readout cannot fit is refused before its first step rather than aborted when the fit
 /// allocates.
 ///
-/// The streamed ridge keeps the `n_features²` Gram matrix and its Cholesky factor; online RLS
+/// The streamed ridge keeps the `n_features²` Gram matrix of each of its lanes and the Cholesky
+/// factor; online RLS
 /// its inverse correlation matrix and a copy while it updates; the other readouts hold the
 /// training rows and factor a matrix of the same order as the Gram (an eigendecomposition with
 /// its vectors, or an SVD of the rows). Every readout keeps the test rows to score them.
@@ -39,8 +40,9 @@ pub(crate) fn memory_needed(
     let square = f.saturating_mul(f);
     let rows = |n: usize| (n as u64).saturating_mul(f.saturating_add(n_outputs as u64));
     let values = match cfg {
+        // Recorded states train two lanes of sums at once (see `Trainer::lane`).
         ReadoutConfig::Ridge(s) if !s.standardize && s.solver == RidgeSolver::Cholesky => {
-            square.saturating_mul(2)
+            square.saturating_mul(3)
         }
         ReadoutConfig::Rls(_) => square.saturating_mul(2),
         _ => rows(train)
@@ -162,6 +164,30 @@ impl<'t> Trainer<'t> {
             }
         }
         Ok(())
+    }
+
+    /// A second trainer that takes a disjoint share of the chunks in a thread of its own, to be
+    /// [`merge`](Self::merge)d back before the fit: each lane's products then run on one
+    /// core without the synchronisation a parallel product needs at every block. Only the
+    /// streamed ridge has lanes; the readouts that hold their rows train once on all of them.
+    pub(crate) fn lane(&self) -> Option<Trainer<'t>> {
+        match &self.kind {
+            TrainerKind::Stream(acc) => Some(Trainer {
+                targets: self.targets,
+                kind: TrainerKind::Stream(acc.lane()),
+            }),
+            TrainerKind::Hold { .. } | TrainerKind::Rls(_) => None,
+        }
+    }
+
+    /// Adds the rows a [`lane`](Self::lane) has trained on.
+    pub(crate) fn merge(&mut self, other: &Trainer<'t>) -> Result<(), RunError> {
+        match (&mut self.kind, &other.kind) {
+            (TrainerKind::Stream(a), TrainerKind::Stream(b)) => a.merge(b).map_err(comp),
+            _ => Err(RunError::Internal(
+                "only streamed ridge trainers merge".to_owned(),
+            )),
+        }
     }
 
     pub(crate) fn finish(self) -> Result<Fitted<'t>, RunError> {

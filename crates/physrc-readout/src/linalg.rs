@@ -745,6 +745,49 @@ impl Moments {
         Ok(())
     }
 
+    /// Adds another accumulator's sums, taken about its own shifts, to these: the other's
+    /// sums are first moved to this accumulator's shifts, exactly in exact arithmetic
+    /// (`x − s = (x − s') + (s' − s)`), so two accumulators fed disjoint chunks in parallel
+    /// give the sums of one fed every chunk. The shifts are both chunk means, so the terms
+    /// that move them are small next to the sums. Either side may be empty.
+    pub(crate) fn merge(&mut self, other: &Moments) {
+        let (Some(s2), Some(t2)) = (&other.shift_x, &other.shift_y) else {
+            return;
+        };
+        if self.shift_x.is_none() {
+            *self = other.clone();
+            return;
+        }
+        let (nf, nq) = (self.n_features, self.n_outputs);
+        let (s1, t1) = (
+            self.shift_x.as_deref().unwrap_or(&[]),
+            self.shift_y.as_deref().unwrap_or(&[]),
+        );
+        let d: Vec<f64> = s2.iter().zip(s1).map(|(a, b)| a - b).collect();
+        let e: Vec<f64> = t2.iter().zip(t1).map(|(a, b)| a - b).collect();
+        let n = other.n as f64;
+        for j in 0..nf {
+            for i in j..nf {
+                self.gxx[(i, j)] +=
+                    other.gxx[(i, j)] + d[i] * other.sx[j] + other.sx[i] * d[j] + n * d[i] * d[j];
+            }
+        }
+        for k in 0..nq {
+            for i in 0..nf {
+                self.gxy[(i, k)] +=
+                    other.gxy[(i, k)] + d[i] * other.sy[k] + other.sx[i] * e[k] + n * d[i] * e[k];
+            }
+        }
+        for k in 0..nq {
+            self.syy[k] += other.syy[k] + 2.0 * e[k] * other.sy[k] + n * e[k] * e[k];
+            self.sy[k] += other.sy[k] + n * e[k];
+        }
+        for i in 0..nf {
+            self.sx[i] += other.sx[i] + n * d[i];
+        }
+        self.n += other.n;
+    }
+
     /// Adds another accumulator's sums (same shifts required; used for k-fold complements).
     pub(crate) fn add_assign(&mut self, other: &Moments) {
         self.n += other.n;

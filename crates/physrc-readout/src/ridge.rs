@@ -244,6 +244,38 @@ impl RidgeAccumulator {
         self.moments.update(x, y)
     }
 
+    /// An empty accumulator for the same ridge, features and outputs: a second lane that
+    /// takes a disjoint share of the chunks, to be [`merge`](Self::merge)d back.
+    pub fn lane(&self) -> RidgeAccumulator {
+        self.ridge
+            .accumulator(self.moments.n_features, self.moments.n_outputs)
+    }
+
+    /// Adds the rows another accumulator of the same ridge has taken, as if they had been
+    /// given to this one after its own.
+    ///
+    /// Each accumulator centres about its first chunk's mean; the other's sums are moved to
+    /// this one's centre before they are added. With the lanes and the order of merging fixed,
+    /// the result does not depend on which thread ran which lane or when.
+    ///
+    /// # Errors
+    ///
+    /// [`ReadoutError::ShapeMismatch`] if the two differ in features or outputs.
+    pub fn merge(&mut self, other: &RidgeAccumulator) -> Result<(), ReadoutError> {
+        let shape = |m: &Moments| vec![m.n_features, m.n_outputs];
+        if shape(&self.moments) != shape(&other.moments) {
+            return Err(ReadoutError::ShapeMismatch {
+                left: "the accumulator",
+                left_shape: shape(&self.moments),
+                right: "the merged accumulator",
+                right_shape: shape(&other.moments),
+                rule: "accumulators merge only with the same features and outputs",
+            });
+        }
+        self.moments.merge(&other.moments);
+        Ok(())
+    }
+
     /// Number of rows accumulated so far.
     pub fn n_samples(&self) -> usize {
         self.moments.n
@@ -575,6 +607,47 @@ mod tests {
             assert_eq!(fit.weights(), clean.weights());
             assert_eq!(fit.intercept(), clean.intercept());
         }
+    }
+
+    #[test]
+    fn two_lanes_merged_fit_what_one_accumulator_fits() {
+        // Offset features, so the lanes' centres (their first chunks' means) differ from each
+        // other and from zero, and the merge has to move one to the other.
+        let (mut x, y, _) = data(5_000, 9, 2, 21);
+        for (j, mut col) in x.columns_mut().into_iter().enumerate() {
+            col += 3.0 * j as f64;
+        }
+        let r = Ridge::new(1e-4).unwrap();
+        let mut one = r.accumulator(9, 2);
+        let mut lanes = [r.accumulator(9, 2), r.accumulator(9, 2)];
+        for (k, start) in (0..5_000).step_by(700).enumerate() {
+            let rows = start..(start + 700).min(5_000);
+            let (xs, ys) = (x.slice(s![rows.clone(), ..]), y.slice(s![rows, ..]));
+            one.update(xs, ys).unwrap();
+            lanes[k % 2].update(xs, ys).unwrap();
+        }
+        let [mut a, b] = lanes;
+        a.merge(&b).unwrap();
+        assert_eq!(a.n_samples(), 5_000);
+        let (merged, single) = (a.finish().unwrap(), one.finish().unwrap());
+        assert!(max_rel(merged.weights(), single.weights()) < 1e-10);
+        assert!(
+            max_rel(
+                merged.intercept().view().insert_axis(ndarray::Axis(1)),
+                single.intercept().view().insert_axis(ndarray::Axis(1))
+            ) < 1e-10
+        );
+        // An empty lane changes nothing; merging into an empty one takes the other's sums.
+        let mut c = one.lane();
+        c.merge(&one).unwrap();
+        c.merge(&one.lane()).unwrap();
+        assert_eq!(c.finish().unwrap(), one.finish().unwrap());
+        // Lanes of different shapes do not merge.
+        let e = c.merge(&r.accumulator(8, 2)).unwrap_err();
+        assert_eq!(
+            physrc_core::HasErrorKind::kind(&e),
+            physrc_core::ErrorKind::DimensionMismatch
+        );
     }
 
     #[test]
