@@ -324,8 +324,12 @@ fn a_point_the_substrate_refuses_is_recorded_and_the_sweep_goes_on() {
     ok(xtask(&["sweep", s(&sweep), "--out", s(&out)]));
     let table = std::fs::read_to_string(out.join("table.csv")).unwrap();
     let rows: Vec<&str> = table.lines().collect();
-    assert_eq!(rows[0], "point,substrate.leak_rate,mse,nmse,nrmse,error");
-    assert_eq!(rows[1], "0,0.0,,,,invalid parameter");
+    // The ESN has an energy model, so its points carry their energy.
+    assert_eq!(
+        rows[0],
+        "point,substrate.leak_rate,mse,nmse,nrmse,energy_joules,error"
+    );
+    assert_eq!(rows[1], "0,0.0,,,,,invalid parameter");
     assert!(
         rows[2].starts_with("1,0.5,") && rows[2].ends_with(','),
         "{table}"
