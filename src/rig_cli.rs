@@ -252,18 +252,11 @@ fn emulator_for(config: Option<&Path>, seed: u64) -> Result<Emulator, RunError> 
     };
     let table = crate::config::without_kind(substrate);
     let base_dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    match kind.as_str() {
+    let (sample, rig) = match kind.as_str() {
         "nanomagnet" => {
             let mut sample = table;
             let rig = split_encoder(&mut sample, &origin)?;
-            physrc_rig::emulator_from_table_within(
-                &sample,
-                &rig,
-                &base_dir,
-                seed,
-                crate::substrate::available_memory(),
-            )
-            .map_err(rig_err)
+            (sample, rig)
         }
         "rig" => {
             let rig: RigConfig =
@@ -276,20 +269,25 @@ fn emulator_for(config: Option<&Path>, seed: u64) -> Result<Emulator, RunError> 
                 .emulator
                 .clone()
                 .unwrap_or_else(physrc_rig::default_sample_table);
-            physrc_rig::emulator_from_table_within(
-                &sample,
-                &rig,
-                &base_dir,
-                seed,
-                crate::substrate::available_memory(),
-            )
-            .map_err(rig_err)
+            (sample, rig)
         }
-        other => Err(RunError::config(
-            &origin,
-            format!("[substrate] kind {other:?} cannot be emulated; use \"nanomagnet\" or \"rig\""),
-        )),
-    }
+        other => {
+            return Err(RunError::config(
+                &origin,
+                format!(
+                    "[substrate] kind {other:?} cannot be emulated; use \"nanomagnet\" or \"rig\""
+                ),
+            ));
+        }
+    };
+    physrc_rig::emulator_from_table_within(
+        &sample,
+        &rig,
+        &base_dir,
+        seed,
+        crate::substrate::available_memory(),
+    )
+    .map_err(rig_err)
 }
 
 /// Moves the encoder keys of a nanomagnet table into a rig table.
