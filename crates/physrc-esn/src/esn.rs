@@ -674,17 +674,28 @@ impl Reservoir for Esn {
         validate_sequence(inputs, self.input_dim)?;
         let mut states = Array2::zeros((inputs.nrows(), self.units));
         let split = self.split_step();
-        for (u, mut out) in inputs.rows().into_iter().zip(states.rows_mut()) {
-            for (r, &v) in self.row.iter_mut().zip(u.iter()) {
-                *r = v;
+        let mut steps = || -> Result<(), EsnError> {
+            for (u, mut out) in inputs.rows().into_iter().zip(states.rows_mut()) {
+                for (r, &v) in self.row.iter_mut().zip(u.iter()) {
+                    *r = v;
+                }
+                let row = std::mem::take(&mut self.row);
+                let res = self.advance(&row, split);
+                self.row = row;
+                res?;
+                for (o, &x) in out.iter_mut().zip(&self.x) {
+                    *o = x;
+                }
             }
-            let row = std::mem::take(&mut self.row);
-            let res = self.advance(&row, split);
-            self.row = row;
-            res?;
-            for (o, &x) in out.iter_mut().zip(&self.x) {
-                *o = x;
-            }
+            Ok(())
+        };
+        if split {
+            // The whole sequence runs on a thread of the pool, so that each step hands its
+            // second half to the other thread through the pool's own queue (about a
+            // microsecond) rather than from outside the pool (a wake-up and a block per step).
+            rayon::scope(|_| steps())?;
+        } else {
+            steps()?;
         }
         Ok(states)
     }
