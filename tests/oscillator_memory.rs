@@ -73,8 +73,8 @@ fn delay_reservoir_memory_capacity() {
 
 #[test]
 fn stno_memory_capacity() {
-    let (sub, alpha) = committed("torrejon2017-waveform.toml");
-    let mc = memory_capacity("stno (torrejon2017-waveform)", sub, alpha);
+    let (sub, alpha) = committed("riou2019-waveform.toml");
+    let mc = memory_capacity("stno (riou2019-waveform)", sub, alpha);
     // One oscillator's amplitude relaxes at about 2 Γ_G |ζ − 1| ≈ 0.02 / ns, well within one
     // 480 ns frame (24 nodes × 20 ns), and thermal noise blurs the rest: on its own it keeps
     // about one step. The config's delayed feedback carries the amplitude into the next

@@ -122,9 +122,10 @@ fn appeltant2011_delay_reservoir_reaches_the_paper_narma10_nrmse() {
     );
 }
 
-/// Torrejon et al., Nature 547, 428 (2017) classify sine from square periods with one
-/// spin-torque nano-oscillator time-multiplexed into virtual neurons; Marković et al., APL
-/// 114, 012409 (2019) report more than 99 % with a single oscillator.
+/// One spin-torque nano-oscillator time-multiplexed into virtual neurons (Torrejon et al.,
+/// Nature 547, 428 (2017)) with the delayed feedback of Riou et al. (Phys. Rev. Applied 12,
+/// 024049 (2019)) classifies sine from square periods (`riou2019-waveform.toml`); Marković et
+/// al., APL 114, 012409 (2019) report more than 99 % with a single oscillator.
 ///
 /// Measured: 0.9965 at seed 0, 0.9950 over seeds 0–9 (min 0.9825). At steps 2 and 6 of a
 /// period both classes have the same input and only the previous sample tells them apart; the
@@ -133,10 +134,10 @@ fn appeltant2011_delay_reservoir_reaches_the_paper_narma10_nrmse() {
 /// (2019)). Without the loop the same device scores 0.9425 at seed 0, and 1.0 without noise,
 /// where the tiny residual memory of the previous sample is exact.
 #[test]
-fn torrejon2017_oscillator_classifies_sine_and_square_as_published() {
-    let cfg = config("torrejon2017-waveform.toml");
+fn riou2019_feedback_oscillator_classifies_sine_and_square_as_published() {
+    let cfg = config("riou2019-waveform.toml");
     let seeds = per_seed(&cfg, "accuracy", SEEDS);
-    let m = mean("torrejon2017-waveform accuracy", &seeds);
+    let m = mean("riou2019-waveform accuracy", &seeds);
     // Marković et al., APL 114, 012409 (2019): > 99 % with a single oscillator.
     assert!(m >= 0.99, "mean accuracy {m} below the published 0.99");
 
@@ -147,7 +148,7 @@ fn torrejon2017_oscillator_classifies_sine_and_square_as_published() {
         .substrate
         .insert("feedback_ma".to_owned(), toml::Value::Float(0.0));
     let without = per_seed(&open_loop, "accuracy", 1)[0];
-    eprintln!("torrejon2017-waveform seed 0: {with_loop:.4} with the loop, {without:.4} without");
+    eprintln!("riou2019-waveform seed 0: {with_loop:.4} with the loop, {without:.4} without");
     assert!(
         with_loop - without >= 0.03,
         "the loop should carry the previous sample: {with_loop} with it, {without} without"
@@ -156,7 +157,7 @@ fn torrejon2017_oscillator_classifies_sine_and_square_as_published() {
         .substrate
         .insert("thermal_power".to_owned(), toml::Value::Float(0.0));
     let quiet = per_seed(&open_loop, "accuracy", 1)[0];
-    eprintln!("torrejon2017-waveform seed 0 without loop and noise: {quiet:.4}");
+    eprintln!("riou2019-waveform seed 0 without loop and noise: {quiet:.4}");
     assert!(quiet >= 0.98, "noise-free open-loop accuracy {quiet}");
 }
 
