@@ -86,6 +86,7 @@ fn main() {
                 p if p.starts_with("off=") => cfg.input_offset = p[4..].parse().unwrap(),
                 p if p.starts_with("scale=") => cfg.input_scale = p[6..].parse().unwrap(),
                 p if p.starts_with("desync=") => cfg.delay_offset = p[7..].parse().unwrap(),
+                p if p.starts_with("p=") => cfg.p = p[2..].parse().unwrap(),
                 p if p.starts_with("k=") => cfg.substeps = p[2..].parse().unwrap(),
                 p if p.starts_with("mask=") => cfg.mask_amplitude = p[5..].parse().unwrap(),
                 p if p.starts_with("relridge=") => {

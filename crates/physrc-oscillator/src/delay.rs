@@ -145,7 +145,8 @@ pub struct DelayConfig {
 
 /// Steps per node interval unless the configuration says otherwise: at Appeltant's θ = 0.2 the
 /// virtual-node states at `K = 8` and `K = 16` differ by less than 2e-5 of max |X|
-/// (measured 7e-6, second order) (`tests/delay_discretisation.rs`), and a step costs two evaluations of `F`.
+/// (measured 7e-6, second order; `tests/delay_discretisation.rs`), and a step costs one
+/// evaluation of `F`.
 const DEFAULT_DELAY_SUBSTEPS: usize = 8;
 
 impl Default for DelayConfig {
