@@ -4,8 +4,9 @@
 //! Each point is built as the example builds it: `configs/zhong2021-henon.toml` with the
 //! substrate's `devices`, `virtual_nodes`, `v_min` and `v_max` replaced, run through
 //! `physrc::experiment::run` (the code behind `physrc run`) with `--seed 0` to `--seed 4`.
-//! The paper gives these trends as figures, not numbers, so each test pins an ordering with the
-//! margin the study measured, and names the panel or the physical reason it rests on.
+//! The paper gives these dependences as figures without published numbers, so each test pins an
+//! ordering with the margin the study measured, and names the panel or the physical reason it
+//! rests on.
 
 use std::path::Path;
 
@@ -54,9 +55,10 @@ fn nrmse(m: usize, n: usize, v_min: f64, v_max: f64) -> f64 {
     mean
 }
 
-/// Zhong et al. 2021, Fig. 4b against Fig. 4c: at the same 100 features and V_min = −0.8 V,
-/// M = 4 with V_max = 2.5 V predicts the map better than M = 25 with V_max = 2.0 V.
-/// Measured 0.0134 against 0.0250 (seeds 0–4), so the margin asked for is 1.4×.
+/// Zhong et al. 2021, Fig. 4b against Fig. 4c: return maps at the same 100 features and
+/// V_min = −0.8 V, at M = 4 with V_max = 2.5 V (the setting of the paper's result, Fig. 4a)
+/// and at M = 25 with V_max = 2.0 V. The first predicts better: measured 0.0134 against 0.0250
+/// (seeds 0–4), so the margin asked for is 1.4×.
 #[test]
 fn fig4b_setting_beats_fig4c_setting() {
     let b = nrmse(4, 25, -0.8, 2.5);
@@ -83,7 +85,8 @@ fn fig4d_mask_length_has_an_interior_optimum() {
     assert!(m10 < 0.01, "M = 10: {m10}");
 }
 
-/// Zhong et al. 2021, Fig. 4e: at M = 4 the error falls as devices are added. Measured 0.0895
+/// Zhong et al. 2021, Fig. 4e plots the error against reservoir size at M = 4 (N varied); it
+/// falls as devices are added, as for every reservoir in that panel. Measured 0.0895
 /// with 5 devices (20 features) and 0.0134 with 25 (100 features), seeds 0–4; asked: a factor
 /// of three.
 #[test]
