@@ -106,8 +106,10 @@ fn the_other_substrates_refuse_what_does_not_fit() {
         "oscillators",
         "100000",
     );
+    // One integration step a node interval keeps the history (nodes × substeps points) at its
+    // own bound, so what is refused is the mask of 16,777,216 × 1000 entries.
     refused(
-        "kind = \"oscillator\"\nmodel = \"delay\"\nnodes = 16777216\n",
+        "kind = \"oscillator\"\nmodel = \"delay\"\nnodes = 16777216\nsubsteps = 1\n",
         1000,
         "nodes",
         "16777216 (with 1000 input columns)",
