@@ -58,7 +58,7 @@ const COLOUR_CAP: f64 = 0.13;
 
 const USAGE: &str = "\
 usage: zhong2021_study [--physrc PATH] [--config PATH] [--out DIR] [--svg PATH]
-                       [--seeds N] [--jobs N] [--v-min VOLTS]
+                       [--seeds N] [--jobs N] [--v-min VOLTS] [--set KEY=VALUE]...
 
   --physrc PATH   the physrc binary [default: target/release/physrc]
   --config PATH   base run config [default: configs/zhong2021-henon.toml]
@@ -67,7 +67,9 @@ usage: zhong2021_study [--physrc PATH] [--config PATH] [--out DIR] [--svg PATH]
   --svg PATH      also draw both sweeps into this SVG file
   --seeds N       seeds 0..N per point, N >= 2 [default: 10]
   --jobs N        runs at once [default: the number of cores]
-  --v-min VOLTS   V_min of every point [default: -0.8, the paper's Fig. 4]";
+  --v-min VOLTS   V_min of every point [default: -0.8, the paper's Fig. 4]
+  --set KEY=VALUE set a [substrate] key of every point, VALUE in TOML syntax:
+                  variation=0.1, read_noise=0.02, zhong2021.alpha=0.5 (repeatable)";
 
 /// Command-line settings.
 #[derive(Debug)]
@@ -79,6 +81,8 @@ struct Args {
     seeds: u64,
     jobs: usize,
     v_min: f64,
+    /// `[substrate]` keys set on every point (a dotted key reaches into a sub-table).
+    sets: Vec<(Vec<String>, toml::Value)>,
 }
 
 /// The workspace root: the crate lives two folders below it.
@@ -98,6 +102,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         seeds: 10,
         jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
         v_min: -0.8,
+        sets: Vec::new(),
     };
     while let Some(flag) = it.next() {
         if flag == "-h" || flag == "--help" {
@@ -128,10 +133,46 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
                         format!("--v-min {value:?}: need a voltage below the grid's 2.0 V")
                     })?;
             }
+            "--set" => args.sets.push(parse_set(&value)?),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
     Ok(args)
+}
+
+/// Parses `KEY=VALUE` for `--set`: a dotted key below `[substrate]` and a TOML value.
+fn parse_set(s: &str) -> Result<(Vec<String>, toml::Value), String> {
+    let (key, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("--set {s:?}: need KEY=VALUE, as variation=0.1"))?;
+    let path: Vec<String> = key.trim().split('.').map(str::to_owned).collect();
+    if path.iter().any(String::is_empty) {
+        return Err(format!("--set {s:?}: the key {key:?} has an empty part"));
+    }
+    if path.len() == 1 && GRID_KEYS.contains(&path[0].as_str()) {
+        return Err(format!(
+            "--set {s:?}: {key} is set by the grid (use --v-min for the lower voltage)"
+        ));
+    }
+    let parsed: toml::Table = format!("v = {}", value.trim())
+        .parse()
+        .map_err(|_| format!("--set {s:?}: {value:?} is not a TOML value (strings need quotes)"))?;
+    let value = parsed
+        .get("v")
+        .cloned()
+        .ok_or_else(|| format!("--set {s:?}: no value"))?;
+    Ok((path, value))
+}
+
+/// The `[substrate]` keys each grid point sets.
+const GRID_KEYS: [&str; 4] = ["devices", "virtual_nodes", "v_min", "v_max"];
+
+/// The `--set` overrides as `key = value` text, for comments and legends.
+fn describe_sets(sets: &[(Vec<String>, toml::Value)]) -> String {
+    sets.iter()
+        .map(|(k, v)| format!("{} = {v}", k.join(".")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Which sweep a point belongs to.
@@ -198,14 +239,15 @@ fn points() -> Vec<Point> {
     p
 }
 
-/// The base config with the point's `[substrate]` keys set, headed by a comment naming its
-/// origin. The `[expect]` section is dropped: it states the base point's result, not this
-/// one's.
+/// The base config with the point's `[substrate]` keys and the `--set` overrides applied,
+/// headed by a comment naming its origin. The `[expect]` section is dropped: it states the base
+/// point's result, not this one's.
 fn point_config(
     base: &toml::Table,
     origin: &Path,
     p: &Point,
     v_min: f64,
+    sets: &[(Vec<String>, toml::Value)],
 ) -> Result<String, String> {
     let mut cfg = base.clone();
     cfg.remove("expect");
@@ -221,10 +263,33 @@ fn point_config(
     sub.insert("virtual_nodes".to_owned(), count(p.m));
     sub.insert("v_min".to_owned(), toml::Value::Float(v_min));
     sub.insert("v_max".to_owned(), toml::Value::Float(p.v_max));
+    for (path, value) in sets {
+        let (last, parents) = path.split_last().ok_or("--set with an empty key")?;
+        let mut table = &mut *sub;
+        for part in parents {
+            table = table
+                .entry(part.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+                .ok_or_else(|| {
+                    format!(
+                        "--set {}: [substrate] {part} is not a table",
+                        path.join(".")
+                    )
+                })?;
+        }
+        table.insert(last.clone(), value.clone());
+    }
+    let set_note = if sets.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", describe_sets(sets))
+    };
     let body = toml::to_string(&cfg).map_err(|e| format!("cannot write a config: {e}"))?;
     Ok(format!(
         "# Written by the zhong2021_study example of physrc-memristor from {}:\n\
-         # M = {}, N = {}, [{v_min}, {:.1}] V. Run it with `physrc run FILE --out DIR --seed K`.\n\n{body}",
+         # M = {}, N = {}, [{v_min}, {:.1}] V{set_note}.\n\
+         # Run it with `physrc run FILE --out DIR --seed K`.\n\n{body}",
         origin
             .strip_prefix(workspace_root())
             .unwrap_or(origin)
@@ -349,6 +414,9 @@ fn tables(results: &[Measured], args: &Args) -> String {
             .find(|r| r.point.m == m && (r.point.v_max - v).abs() < 1e-9)
             .map(|r| r.stats())
     };
+    if !args.sets.is_empty() {
+        let _ = writeln!(s, "Every point with {}.\n", describe_sets(&args.sets));
+    }
     let _ = writeln!(
         s,
         "NRMSE at M·N = {FEATURES}, V_min = {} V: mean ± sd over seeds 0-{}\n",
@@ -520,6 +588,15 @@ where
     Ok(())
 }
 
+/// What the legend says about the model: nothing beyond its name unless `--set` changed it.
+fn model_note(args: &Args) -> String {
+    if args.sets.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", describe_sets(&args.sets))
+    }
+}
+
 /// Draws the two sweeps side by side.
 fn plot(results: &[Measured], args: &Args, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let root = SVGBackend::new(path, (1100, 450)).into_drawing_area();
@@ -539,7 +616,11 @@ fn plot(results: &[Measured], args: &Args, path: &Path) -> Result<(), Box<dyn st
                 |p| p.sweep == Sweep::Mask && (p.v_max - v).abs() < 1e-9,
                 |p| p.m as f64,
             );
-            (format!("physrc, V_max = {v:.1} V"), s, c)
+            (
+                format!("physrc{}, V_max = {v:.1} V", model_note(args)),
+                s,
+                c,
+            )
         })
         .collect();
     panel(
@@ -570,7 +651,7 @@ fn plot(results: &[Measured], args: &Args, path: &Path) -> Result<(), Box<dyn st
         ),
         "reservoir size M·N (features)",
         (3.0, 550.0),
-        &[("physrc, noise-free model".to_owned(), size, colours[2])],
+        &[(format!("physrc{}", model_note(args)), size, colours[2])],
         &[(
             format!("paper, hardware (N = 25): {HARDWARE_NRMSE}"),
             100.0,
@@ -604,8 +685,11 @@ fn study(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut configs = Vec::with_capacity(pts.len());
     for p in &pts {
         let path = cfg_dir.join(format!("{}.toml", p.label(args.v_min)));
-        fs::write(&path, point_config(&base, &args.config, p, args.v_min)?)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        fs::write(
+            &path,
+            point_config(&base, &args.config, p, args.v_min, &args.sets)?,
+        )
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         configs.push(path);
     }
     eprintln!(
