@@ -651,7 +651,15 @@ fn plot(results: &[Measured], args: &Args, path: &Path) -> Result<(), Box<dyn st
         ),
         "reservoir size M·N (features)",
         (3.0, 550.0),
-        &[(format!("physrc{}", model_note(args)), size, colours[2])],
+        &[(
+            if args.sets.is_empty() {
+                "physrc, noise-free model".to_owned()
+            } else {
+                format!("physrc{}", model_note(args))
+            },
+            size,
+            colours[2],
+        )],
         &[(
             format!("paper, hardware (N = 25): {HARDWARE_NRMSE}"),
             100.0,
