@@ -47,7 +47,10 @@ use serde::Deserialize;
 pub use delay::{DelayConfig, DelayReservoir, MackeyGlass};
 pub use error::OscillatorError;
 pub use mask::MaskKind;
-pub use stno::{StnoConfig, StnoModel, StnoOutput, StnoReservoir};
+pub use stno::{
+    BOLTZMANN_J_PER_K, DEFAULT_THERMAL_POWER, StnoConfig, StnoModel, StnoNoise, StnoOutput,
+    StnoReservoir,
+};
 pub use stuart_landau::{
     MAX_OSCILLATORS, StuartLandauConfig, StuartLandauNetwork, StuartLandauReadout,
     StuartLandauReservoir,
@@ -119,7 +122,7 @@ impl OscillatorConfig {
         }
         Ok(match self {
             OscillatorConfig::Stno(c) => {
-                OscillatorReservoir::Stno(StnoReservoir::new(c, input_dim)?)
+                OscillatorReservoir::Stno(Box::new(StnoReservoir::new(c, input_dim)?))
             }
             OscillatorConfig::Delay(c) => {
                 OscillatorReservoir::Delay(DelayReservoir::new(c, input_dim)?)
@@ -134,8 +137,9 @@ impl OscillatorConfig {
 /// Any oscillator reservoir, as built from an [`OscillatorConfig`].
 #[derive(Debug, Clone)]
 pub enum OscillatorReservoir {
-    /// A spin-torque nano-oscillator.
-    Stno(StnoReservoir),
+    /// A spin-torque nano-oscillator (boxed: its configuration and delay line make it the
+    /// largest variant by far).
+    Stno(Box<StnoReservoir>),
     /// A delay-coupled Mackey–Glass node.
     Delay(DelayReservoir),
     /// A coupled Stuart–Landau network.

@@ -10,13 +10,33 @@
 //! dc/dt = −i ω(p) c − Γ₊(p) c + Γ₋(p) c + f(t)
 //! Γ₊(p) = Γ_G (1 + Q p)          positive (natural) damping, nonlinear through Q
 //! Γ₋(p) = σ I (1 − p)            negative damping from spin-transfer torque, σ = Γ_G / I_th
-//! ⟨f(t) f*(t')⟩ = 2 D δ(t − t'),  D = Γ_G p_T   thermal noise
+//! ⟨f(t) f*(t')⟩ = 2 D(p) δ(t − t')   thermal noise
 //! ```
 //!
 //! so that without noise `dp/dt = −2 [Γ_G (1 + Q p) − σ I (1 − p)] p`, whose stable fixed
 //! point is `p₀ = (ζ − 1)/(ζ + Q)` above threshold (`ζ = I / I_th > 1`) and `p₀ = 0` below it,
-//! approached at the rate `2 Γ_G |ζ − 1|`. With the noise normalised this way, `p_T` is the
-//! mean power at zero current: the ratio of the thermal energy to the mode energy at `p = 1`.
+//! approached at the rate `2 Γ_G |ζ − 1|`.
+//!
+//! # Thermal noise
+//!
+//! Two diffusion laws, chosen by [`StnoNoise`]:
+//!
+//! - `Constant`: `D = Γ_G p_T`, the same at every power. It is the low-power limit of the next
+//!   one and what physrc used before the power-dependent law existed.
+//! - `Thermal`: `D(p) = Γ₊(p) k_B T / λ = Γ_G (1 + Q p) p_T`, the fluctuation–dissipation form
+//!   of the auto-oscillator theory (Slavin & Tiberkevich 2009, Sec. VI), with the oscillation
+//!   energy `E(p) = λ p` linear in power so that `p_T = k_B T / E₀`, `E₀ = E(1)`. The positive
+//!   damping that takes energy out of the mode is what lets the bath put it back, so the noise
+//!   grows with `Γ₊(p)`; spin torque (`Γ₋`) is a current, not a bath, and adds none.
+//!
+//! With either law `p_T` is, to first order, the mean power at zero current. The thermal law is
+//! integrated in the Itô sense with the drift term `+½ ∇D = Γ_G Q p_T c` added, which makes
+//! the stationary distribution the theory's,
+//! `P(p) ∝ exp(−(1/p_T) ∫₀^p [1 − Γ₋(p')/Γ₊(p')] dp')`, the Boltzmann distribution `e^{−E/k_B T}`
+//! at zero current. Above threshold the phase diffuses with `⟨Δφ²⟩ = (D(p₀)/p₀) t`: a
+//! Lorentzian line of full width at half maximum `2Δω = D(p₀)/p₀ = Γ₊(p₀) k_B T / E(p₀)`
+//! (the generation linewidth of the theory without its nonlinear-frequency-shift factor
+//! `1 + ν²`, since the model drops `ω(p)`; [`StnoModel::linewidth_mhz`]).
 //!
 //! # Why the frequency term is dropped
 //!
@@ -67,11 +87,28 @@ pub struct StnoModel {
     q: f64,
     i_threshold: f64,
     thermal_power: f64,
+    noise: StnoNoise,
+}
+
+/// Boltzmann's constant, J/K (exact in the 2019 SI).
+pub const BOLTZMANN_J_PER_K: f64 = 1.380_649e-23;
+
+/// How the thermal noise of an STNO depends on its power (`noise` in the config).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StnoNoise {
+    /// `D = Γ_G p_T` at every power: the low-power limit of `Thermal`.
+    #[default]
+    Constant,
+    /// `D(p) = Γ₊(p) p_T = Γ_G (1 + Q p) k_B T / E₀`: the auto-oscillator theory's thermal
+    /// noise (Slavin & Tiberkevich, IEEE Trans. Magn. 45, 1875 (2009)).
+    Thermal,
 }
 
 impl StnoModel {
     /// A model with linear damping rate `Γ_G` (per ns), nonlinear damping `Q`, threshold current
-    /// `I_th` (mA) and thermal power `p_T` (dimensionless, 0 switches noise off).
+    /// `I_th` (mA) and thermal power `p_T` (dimensionless, 0 switches noise off), with the
+    /// constant diffusion law; [`with_noise`](Self::with_noise) selects the other.
     ///
     /// # Errors
     ///
@@ -88,7 +125,35 @@ impl StnoModel {
             q: non_negative("q", q)?,
             i_threshold: positive("i_threshold_ma", i_threshold_ma)?,
             thermal_power: non_negative("thermal_power", thermal_power)?,
+            noise: StnoNoise::Constant,
         })
+    }
+
+    /// The same model with the diffusion law `noise`.
+    pub fn with_noise(self, noise: StnoNoise) -> Self {
+        StnoModel { noise, ..self }
+    }
+
+    /// The diffusion law of the thermal noise.
+    pub fn noise(&self) -> StnoNoise {
+        self.noise
+    }
+
+    /// Diffusion coefficient `D(p)`, per ns: `⟨f f*⟩ = 2 D δ(t − t')`.
+    pub fn diffusion(&self, p: f64) -> f64 {
+        match self.noise {
+            StnoNoise::Constant => self.gamma_g * self.thermal_power,
+            StnoNoise::Thermal => self.gamma_g * (1.0 + self.q * p) * self.thermal_power,
+        }
+    }
+
+    /// Generation linewidth, full width at half maximum in MHz, at a constant current above
+    /// threshold: `D(p₀) / (2π p₀)` with `D` per ns, from the phase diffusion
+    /// `⟨Δφ²⟩ = (D(p₀)/p₀) t` of the rotating-frame model (no nonlinear frequency shift).
+    /// `None` at or below threshold, where the line is the thermal resonance instead.
+    pub fn linewidth_mhz(&self, i_ma: f64) -> Option<f64> {
+        let p0 = self.steady_power(i_ma);
+        (p0 > 0.0).then(|| self.diffusion(p0) / p0 / (2.0 * std::f64::consts::PI) * 1e3)
     }
 
     /// Supercriticality `ζ = I / I_th`.
@@ -153,6 +218,10 @@ impl StnoModel {
     /// Advances `c` by one stochastic Heun step of `dt` ns at current `i_ma`. `rng` draws the
     /// thermal noise; it is not touched when `p_T = 0`.
     pub fn advance(&self, c: &mut Complex64, i_ma: f64, dt: f64, rng: &mut ChaCha8Rng) {
+        if self.noise == StnoNoise::Thermal && self.thermal_power > 0.0 {
+            self.advance_thermal(c, i_ma, dt, rng);
+            return;
+        }
         let noise = if self.thermal_power > 0.0 {
             // Each quadrature receives variance D dt, so ⟨|ξ|²⟩ = 2 D dt with D = Γ_G p_T.
             let s = (self.gamma_g * self.thermal_power * dt).sqrt();
@@ -165,6 +234,25 @@ impl StnoModel {
         let f0 = self.drift(*c, i_ma);
         let pred = *c + f0 * dt + noise;
         let f1 = self.drift(pred, i_ma);
+        *c = *c + (f0 + f1) * (0.5 * dt) + noise;
+    }
+
+    /// One step with the power-dependent diffusion `D(p) = Γ_G (1 + Q p) p_T`.
+    ///
+    /// The noise amplitude is taken at the start of the step (Itô), and the drift carries the
+    /// correction `+½ ∇D = Γ_G Q p_T c` (`∇p = 2c`), so that the density obeys
+    /// `∂P/∂t = −∇·(A P) + ½ ∇·(D ∇P)`: zero flux then gives `d ln P / dp = −(Γ₊ − Γ₋)/D`,
+    /// the stationary law of the theory. Without the correction the Itô equation would weight
+    /// it by `1/Γ₊(p)`, a bias of order `Q p_T`.
+    fn advance_thermal(&self, c: &mut Complex64, i_ma: f64, dt: f64, rng: &mut ChaCha8Rng) {
+        let s = (self.diffusion(c.norm_sqr()) * dt).sqrt();
+        let a: f64 = StandardNormal.sample(rng);
+        let b: f64 = StandardNormal.sample(rng);
+        let noise = Complex64::new(s * a, s * b);
+        let ito = self.gamma_g * self.q * self.thermal_power;
+        let f0 = self.drift(*c, i_ma) + *c * ito;
+        let pred = *c + f0 * dt + noise;
+        let f1 = self.drift(pred, i_ma) + pred * ito;
         *c = *c + (f0 + f1) * (0.5 * dt) + noise;
     }
 
@@ -223,9 +311,18 @@ pub struct StnoConfig {
     /// Safe maximum current magnitude, mA (default 10). The configuration is rejected if the
     /// input range can drive past it.
     pub i_max_ma: f64,
-    /// Thermal power `p_T = k_B T / E₀`, the mean power at zero current (default 1e-4; 0 turns
-    /// noise off).
-    pub thermal_power: f64,
+    /// Thermal power `p_T = k_B T / E₀`, the mean power at zero current; 0 turns noise off.
+    /// With `noise = "constant"` it defaults to 1e-4. With `noise = "thermal"` give either it
+    /// or `temperature_k` and `mode_energy_j`, which set it, not both.
+    pub thermal_power: Option<f64>,
+    /// How the thermal noise depends on the power (default `"constant"`; `"thermal"` is the
+    /// auto-oscillator theory's `D(p) = Γ₊(p) k_B T / E₀`).
+    pub noise: StnoNoise,
+    /// Junction temperature `T`, K, for `noise = "thermal"` (with `mode_energy_j`).
+    pub temperature_k: Option<f64>,
+    /// Energy of the oscillation mode at `p = 1`, `E₀`, J, for `noise = "thermal"` (with
+    /// `temperature_k`): `p_T = k_B T / E₀`.
+    pub mode_energy_j: Option<f64>,
     /// Junction resistance for the Joule-heating energy estimate, Ω (default 40).
     pub resistance_ohm: f64,
     /// Virtual nodes per input sample `M` (default 10); `M + feedback_offset` may not exceed
@@ -270,7 +367,10 @@ impl Default for StnoConfig {
             i_bias_ma: 6.0,
             delta_i_ma: 1.5,
             i_max_ma: 10.0,
-            thermal_power: 1e-4,
+            thermal_power: None,
+            noise: StnoNoise::Constant,
+            temperature_k: None,
+            mode_energy_j: None,
             resistance_ohm: 40.0,
             virtual_nodes: 10,
             theta_ns: 10.0,
@@ -284,7 +384,72 @@ impl Default for StnoConfig {
     }
 }
 
+/// `p_T` of the constant-noise model when `thermal_power` is not given.
+pub const DEFAULT_THERMAL_POWER: f64 = 1e-4;
+
 impl StnoConfig {
+    /// The thermal power `p_T` these keys ask for, checked.
+    ///
+    /// # Errors
+    ///
+    /// [`OscillatorError::InvalidParameter`] naming the key when `temperature_k` or
+    /// `mode_energy_j` is given without `noise = "thermal"`, when only one of them is given, when
+    /// `thermal_power` is given with them, when `noise = "thermal"` has neither, or when a
+    /// value is out of range.
+    pub fn thermal_power(&self) -> Result<f64, OscillatorError> {
+        let physical = (self.temperature_k, self.mode_energy_j);
+        match self.noise {
+            StnoNoise::Constant => {
+                if physical.0.is_some() {
+                    return Err(OscillatorError::param(
+                        "temperature_k",
+                        "is only read with noise = \"thermal\"",
+                        physical.0.unwrap_or_default(),
+                    ));
+                }
+                if let Some(e) = physical.1 {
+                    return Err(OscillatorError::param(
+                        "mode_energy_j",
+                        "is only read with noise = \"thermal\"",
+                        e,
+                    ));
+                }
+                non_negative(
+                    "thermal_power",
+                    self.thermal_power.unwrap_or(DEFAULT_THERMAL_POWER),
+                )
+            }
+            StnoNoise::Thermal => match (self.thermal_power, physical) {
+                (Some(p), (None, None)) => non_negative("thermal_power", p),
+                (Some(p), _) => Err(OscillatorError::param(
+                    "thermal_power",
+                    "must not be given with temperature_k and mode_energy_j, which set it",
+                    p,
+                )),
+                (None, (Some(t), Some(e))) => {
+                    let t = non_negative("temperature_k", t)?;
+                    let e = positive("mode_energy_j", e)?;
+                    non_negative("thermal_power", BOLTZMANN_J_PER_K * t / e)
+                }
+                (None, (Some(t), None)) => Err(OscillatorError::param(
+                    "mode_energy_j",
+                    "must be given with temperature_k",
+                    format!("nothing (temperature_k = {t})"),
+                )),
+                (None, (None, Some(e))) => Err(OscillatorError::param(
+                    "temperature_k",
+                    "must be given with mode_energy_j",
+                    format!("nothing (mode_energy_j = {e})"),
+                )),
+                (None, (None, None)) => Err(OscillatorError::param(
+                    "noise",
+                    "= \"thermal\" needs temperature_k and mode_energy_j, or thermal_power",
+                    "\"thermal\"",
+                )),
+            },
+        }
+    }
+
     /// Checks the size keys and the memory a reservoir for `input_dim` inputs needs: the
     /// `M × d` mask, the feedback line, this step's amplitudes and a state row.
     pub(crate) fn check_memory(
@@ -347,8 +512,9 @@ impl StnoReservoir {
             cfg.gamma_g_per_ns,
             cfg.q,
             cfg.i_threshold_ma,
-            cfg.thermal_power,
-        )?;
+            cfg.thermal_power()?,
+        )?
+        .with_noise(cfg.noise);
         at_least_one("input_dim", input_dim)?;
         at_least_one("virtual_nodes", cfg.virtual_nodes)?;
         let line_len = delay_line_len(
@@ -509,7 +675,14 @@ impl Reservoir for StnoReservoir {
             .with("i_bias_ma", c.i_bias_ma)
             .with("delta_i_ma", c.delta_i_ma)
             .with("i_max_ma", c.i_max_ma)
-            .with("thermal_power", c.thermal_power)
+            .with("thermal_power", self.model.thermal_power())
+            .with(
+                "noise",
+                match c.noise {
+                    StnoNoise::Constant => "constant",
+                    StnoNoise::Thermal => "thermal",
+                },
+            )
             .with("resistance_ohm", c.resistance_ohm)
             .with("virtual_nodes", c.virtual_nodes)
             .with("theta_ns", c.theta_ns)

@@ -28,7 +28,7 @@ fn small_sl() -> StuartLandauConfig {
 fn stno_satisfies_the_contract_with_thermal_noise() {
     // Noise on: reset must re-seed it for the reproducibility clauses to hold.
     let cfg = StnoConfig {
-        thermal_power: 1e-3,
+        thermal_power: Some(1e-3),
         ..StnoConfig::default()
     };
     contract::check(|| StnoReservoir::new(&cfg, 1).unwrap());
