@@ -5,8 +5,8 @@ use std::path::Path;
 
 use physrc_core::contract;
 use physrc_oscillator::{
-    DelayConfig, DelayReservoir, OscillatorConfig, StnoConfig, StnoOutput, StnoReservoir,
-    StuartLandauConfig, StuartLandauReadout, StuartLandauReservoir,
+    DelayConfig, DelayReservoir, OscillatorConfig, StnoConfig, StnoNoise, StnoOutput,
+    StnoReservoir, StuartLandauConfig, StuartLandauReadout, StuartLandauReservoir,
 };
 
 fn small_delay() -> DelayConfig {
@@ -42,6 +42,16 @@ fn stno_satisfies_the_contract_with_thermal_noise() {
         feedback_ma: -2.0,
         feedback_offset: 3,
         ..cfg
+    };
+    contract::check(|| StnoReservoir::new(&cfg, 1).unwrap());
+    // The power-dependent law draws its noise amplitude from the state: reset must restore
+    // both.
+    let cfg = StnoConfig {
+        noise: StnoNoise::Thermal,
+        thermal_power: None,
+        temperature_k: Some(300.0),
+        mode_energy_j: Some(8.5e-18),
+        ..StnoConfig::default()
     };
     contract::check(|| StnoReservoir::new(&cfg, 1).unwrap());
 }
