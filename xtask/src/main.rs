@@ -7,6 +7,7 @@ mod peers;
 mod report;
 mod root;
 mod sweep;
+mod test;
 
 use std::process::ExitCode;
 
@@ -34,6 +35,9 @@ enum Task {
     /// Run the side-by-side peer comparisons (reservoirpy, numpy, flatspin, a sparse-kernel
     /// floor) in a Python venv under target/.
     Peers(peers::Args),
+    /// Every test: `cargo test --workspace`, then the Python package's tests (pytest in a
+    /// venv under target/).
+    Test(test::Args),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
         Task::Sweep(args) => sweep::run(&args),
         Task::Merge(args) => sweep::merge(&args),
         Task::Peers(args) => peers::run(&args),
+        Task::Test(args) => test::run(&args),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
