@@ -2,9 +2,9 @@
 //!
 //! `cargo test --workspace` runs the Rust tests. The Python package (`crates/physrc-py` with
 //! `python/physrc`) is tested from Python, as its users call it, so this task then prepares a
-//! virtual environment under `target/pyvenv` (maturin, numpy, pytest), installs the package
-//! into it with `pip install .`, and runs pytest on `python/tests` with `PHYSRC_BIN` naming the
-//! `physrc` program the tests compare against.
+//! virtual environment under `target/pyvenv` (maturin, numpy, pytest, reservoirpy), installs
+//! the package into it with `pip install .`, and runs pytest on `python/tests` with
+//! `PHYSRC_BIN` naming the `physrc` program the tests compare against.
 //!
 //! The package is built in cargo's dev profile here, not the release profile a user's
 //! `pip install .` uses: the dev build reuses the dependencies `cargo test` just compiled, so
@@ -68,7 +68,15 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
     }
     pip(
         &python,
-        &["install", "--quiet", "maturin>=1.9,<2", "numpy", "pytest"],
+        &[
+            "install",
+            "--quiet",
+            "maturin>=1.9,<2",
+            "numpy",
+            "pytest",
+            // For the test of physrc.reservoirpy.Node in a reservoirpy pipeline.
+            "reservoirpy==0.4.2",
+        ],
     )?;
     // Built without isolation, with the maturin just installed, so no build environment is
     // downloaded on every run; pip's build backend finds `maturin` on the PATH.
