@@ -29,6 +29,7 @@ def test_keywords_are_the_toml_keys():
     assert (esn.input_dim, esn.state_dim, esn.kind) == (1, 40, "esn")
     assert esn.params["units"] == 40
     assert repr(esn).startswith("ESN(") and "units=40" in repr(esn)
+    assert repr(esn).count("input_dim=1") == 1 and repr(esn).endswith("state_dim=40)")
 
 
 def test_from_config_takes_the_substrate_of_a_run_config_file(root):

@@ -486,10 +486,15 @@ impl PyReservoir {
                 other => format!("{k}={other}"),
             })
             .collect();
+        // Some substrates list `input_dim` among their parameters already.
+        let input_dim = if info.params.iter().any(|(k, _)| k == "input_dim") {
+            String::new()
+        } else {
+            format!(", input_dim={}", self.input_dim)
+        };
         Ok(format!(
-            "{name}({}, input_dim={}, state_dim={})",
+            "{name}({}{input_dim}, state_dim={})",
             params.join(", "),
-            self.input_dim,
             self.state_dim
         ))
     }
