@@ -149,9 +149,24 @@ def test_a_rig_that_does_not_answer_is_a_timeout_error():
         os.close(slave)
 
 
-def test_device_error_is_an_exception_class():
-    assert issubclass(physrc.DeviceError, Exception)
+def emulated_rig(**emulator):
+    return physrc.Reservoir.from_config(
+        {"kind": "rig", "h_min": 0.076, "h_max": 0.086, "retries": 0, "timeout": 0.2,
+         "emulator": {"geometry": "square-closed", "size": [4, 4], **emulator}}
+    )
+
+
+def test_a_rig_that_keeps_resetting_is_a_device_error():
+    rig = emulated_rig(reset_every=5)
+    with pytest.raises(physrc.DeviceError, match="reset"):
+        rig.run(np.linspace(-1, 1, 200))
     assert not issubclass(physrc.DeviceError, ValueError)
+
+
+def test_a_rig_that_drops_requests_is_a_timeout_error():
+    rig = emulated_rig(fault_rate=0.5)
+    with pytest.raises(TimeoutError, match="did not answer"):
+        rig.run(np.linspace(-1, 1, 200))
 
 
 def test_another_thread_is_refused_while_a_run_holds_the_reservoir():
