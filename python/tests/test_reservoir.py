@@ -182,3 +182,10 @@ def test_another_thread_is_refused_while_a_run_holds_the_reservoir():
         errors.append(str(e))
     worker.join()
     assert errors and "another thread" in errors[0]
+
+
+def test_numpy_scalars_are_config_values_and_huge_integers_are_refused():
+    esn = physrc.ESN(units=np.int64(40), spectral_radius=np.float32(0.5), seed=0)
+    assert (esn.params["units"], esn.params["spectral_radius"]) == (40, 0.5)
+    with pytest.raises(ValueError, match="units: the integer .* does not fit in 64 bits"):
+        physrc.ESN(units=2**70)
