@@ -48,15 +48,32 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
             "cargo test --workspace",
         )?;
     }
-    // The program the bit-identity tests compare `physrc.run` against; already built by the
-    // tests above, so this only links it when they were skipped.
-    status(
-        Command::new(&cargo)
-            .current_dir(&root)
-            .args(["build", "--bin", "physrc"])
-            .args(locked),
-        "cargo build --bin physrc",
-    )?;
+    // The program the bit-identity tests compare `physrc.run` against. The workspace tests
+    // build it for their own use; building it again on its own would resolve the workspace's
+    // features differently and recompile half the dependency tree, so it is built here only
+    // when those tests were skipped.
+    if args.python_only {
+        status(
+            Command::new(&cargo)
+                .current_dir(&root)
+                .args(["build", "--bin", "physrc"])
+                .args(locked),
+            "cargo build --bin physrc",
+        )?;
+    }
+    // Cargo puts its build where `CARGO_TARGET_DIR` says, relative to the project when it is
+    // relative, and under `target/` otherwise.
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                root.join(dir)
+            }
+        })
+        .unwrap_or_else(|| root.join("target"));
+    let physrc_bin = target_dir.join("debug").join("physrc");
 
     let venv = root.join("target").join("pyvenv");
     let python = venv.join("bin").join("python");
@@ -108,10 +125,7 @@ pub(crate) fn run(args: &Args) -> Result<(), String> {
             .current_dir(&root)
             .args(["-m", "pytest", "python/tests"])
             .args(&args.pytest_args)
-            .env(
-                "PHYSRC_BIN",
-                root.join("target").join("debug").join("physrc"),
-            ),
+            .env("PHYSRC_BIN", &physrc_bin),
         "pytest python/tests",
     )
 }
