@@ -89,6 +89,28 @@ where
         "run must equal repeated step after reset",
     );
 
+    // `run_into` fills the caller's rows with what `run` returns, and refuses an array of the
+    // wrong shape before the first step.
+    r.reset().expect("contract: reset failed");
+    let mut into = ndarray::Array2::from_elem((inputs.nrows(), n), f64::NAN);
+    r.run_into(inputs.view(), into.view_mut())
+        .expect("contract: run_into failed on valid input");
+    assert_bits_eq(&by_run, &into, "run_into must write what run returns");
+    r.reset().expect("contract: reset failed");
+    let mut short = ndarray::Array2::zeros((inputs.nrows(), n + 1));
+    assert!(
+        r.run_into(inputs.view(), short.view_mut()).is_err(),
+        "contract: run_into must refuse a states array of the wrong shape"
+    );
+    let after = r
+        .run(inputs.view())
+        .expect("contract: run failed after a refused run_into");
+    assert_bits_eq(
+        &by_run,
+        &after,
+        "a refused run_into must leave the state untouched",
+    );
+
     // Energy, when modelled, is finite, non-negative and never decreases.
     r.reset().expect("contract: reset failed");
     if r.energy().is_some() {

@@ -46,4 +46,4 @@ pub use error::{Error, ErrorKind, HasErrorKind};
 pub use info::{Info, ParamValue};
 pub use input::{InputError, check_input, check_state_len};
 pub use memory::{MemoryBudget, MemoryError, bytes_for};
-pub use reservoir::{Reservoir, RunInputError, validate_sequence};
+pub use reservoir::{Reservoir, RunInputError, check_states_shape, validate_sequence};

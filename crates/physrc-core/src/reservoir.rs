@@ -1,4 +1,4 @@
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
 use crate::{Error, Info, InputError, check_input};
 
@@ -21,6 +21,9 @@ use crate::{Error, Info, InputError, check_input};
 ///   re-seeded by `reset`.
 /// - [`run`](Reservoir::run) returns exactly what repeated `step` calls would, row by row.
 ///   Implementations may override it to batch work (a rig sends a whole sequence at once).
+/// - [`run_into`](Reservoir::run_into) writes exactly what [`run`](Reservoir::run) returns
+///   into the caller's array. A substrate whose own `run` fills its rows directly overrides
+///   it to skip the copy; the provided one calls `run`, so a batching `run` keeps batching.
 /// - [`replay`](Reservoir::replay) leaves the substrate in the state [`run`](Reservoir::run)
 ///   on the same inputs would, and validates the whole sequence first as `run` does; it only
 ///   skips handing states back. The runner resumes an interrupted run with `reset` and then
@@ -121,6 +124,47 @@ pub trait Reservoir {
         }
         Ok(states)
     }
+
+    /// Drives the substrate through `inputs` as [`run`](Reservoir::run) does, writing state
+    /// `t` into row `t` of `states` instead of a new array: a caller that drives a long
+    /// sequence in chunks (to stay responsive, or to bound memory) fills one array without
+    /// allocating and copying every chunk.
+    ///
+    /// # Errors
+    ///
+    /// As for [`run`](Reservoir::run); a `states` array that is not `inputs.nrows()` ×
+    /// [`state_dim`](Reservoir::state_dim) is an [`InputError::StateDimension`] (counting
+    /// elements), found before the first step.
+    fn run_into(
+        &mut self,
+        inputs: ArrayView2<'_, f64>,
+        mut states: ArrayViewMut2<'_, f64>,
+    ) -> Result<(), Error> {
+        check_states_shape(inputs, &states, self.state_dim())?;
+        let out = self.run(inputs)?;
+        states.assign(&out);
+        Ok(())
+    }
+}
+
+/// Checks that `states` has a row of `state_dim` values for every input row, as
+/// [`Reservoir::run_into`] needs before its first step.
+///
+/// # Errors
+///
+/// [`InputError::StateDimension`] with the element counts expected and given.
+pub fn check_states_shape(
+    inputs: ArrayView2<'_, f64>,
+    states: &ArrayViewMut2<'_, f64>,
+    state_dim: usize,
+) -> Result<(), InputError> {
+    if states.dim() != (inputs.nrows(), state_dim) {
+        return Err(InputError::StateDimension {
+            expected: inputs.nrows() * state_dim,
+            got: states.len(),
+        });
+    }
+    Ok(())
 }
 
 /// A bad value in a sequence handed to [`Reservoir::run`], with the row it was found in.
@@ -196,6 +240,13 @@ impl<R: Reservoir + ?Sized> Reservoir for &mut R {
     fn run(&mut self, inputs: ArrayView2<'_, f64>) -> Result<Array2<f64>, Error> {
         (**self).run(inputs)
     }
+    fn run_into(
+        &mut self,
+        inputs: ArrayView2<'_, f64>,
+        states: ArrayViewMut2<'_, f64>,
+    ) -> Result<(), Error> {
+        (**self).run_into(inputs, states)
+    }
 }
 
 impl<R: Reservoir + ?Sized> Reservoir for Box<R> {
@@ -225,6 +276,13 @@ impl<R: Reservoir + ?Sized> Reservoir for Box<R> {
     }
     fn run(&mut self, inputs: ArrayView2<'_, f64>) -> Result<Array2<f64>, Error> {
         (**self).run(inputs)
+    }
+    fn run_into(
+        &mut self,
+        inputs: ArrayView2<'_, f64>,
+        states: ArrayViewMut2<'_, f64>,
+    ) -> Result<(), Error> {
+        (**self).run_into(inputs, states)
     }
 }
 

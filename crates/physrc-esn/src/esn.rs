@@ -1,5 +1,7 @@
-use ndarray::{Array1, Array2, ArrayView2};
-use physrc_core::{Error, Info, Reservoir, check_input, check_state_len, validate_sequence};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
+use physrc_core::{
+    Error, Info, Reservoir, check_input, check_state_len, check_states_shape, validate_sequence,
+};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Deserialize;
@@ -671,8 +673,19 @@ impl Reservoir for Esn {
     /// Validates the whole sequence, then runs the same update as [`step`](Reservoir::step)
     /// writing straight into the output rows, without per-step checks or allocation.
     fn run(&mut self, inputs: ArrayView2<'_, f64>) -> Result<Array2<f64>, Error> {
-        validate_sequence(inputs, self.input_dim)?;
         let mut states = Array2::zeros((inputs.nrows(), self.units));
+        self.run_into(inputs, states.view_mut())?;
+        Ok(states)
+    }
+
+    /// The update of [`run`](Reservoir::run), into the caller's rows.
+    fn run_into(
+        &mut self,
+        inputs: ArrayView2<'_, f64>,
+        mut states: ArrayViewMut2<'_, f64>,
+    ) -> Result<(), Error> {
+        check_states_shape(inputs, &states, self.units)?;
+        validate_sequence(inputs, self.input_dim)?;
         let split = self.split_step();
         let mut steps = || -> Result<(), EsnError> {
             for (u, mut out) in inputs.rows().into_iter().zip(states.rows_mut()) {
@@ -697,6 +710,6 @@ impl Reservoir for Esn {
         } else {
             steps()?;
         }
-        Ok(states)
+        Ok(())
     }
 }
