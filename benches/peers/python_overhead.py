@@ -42,6 +42,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -49,6 +50,10 @@ from pathlib import Path
 import numpy as np
 
 import physrc
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from esn_growth_vs_reservoirpy import load_average  # noqa: E402  (shared with the growth script)
+from narma10_vs_reservoirpy import dense  # noqa: E402  (reservoirpy's sparse W as a dense .npy)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,20 +81,6 @@ def config_toml(substrate: dict, inputs: Path, targets: Path) -> str:
 
 
 STEPS = 20_000
-
-
-def dense(m) -> np.ndarray:
-    """reservoirpy keeps W and Win as scipy sparse arrays; physrc reads dense `.npy`."""
-    if hasattr(m, "toarray"):
-        m = m.toarray()
-    return np.ascontiguousarray(np.asarray(m, dtype=np.float64))
-
-
-def load_average() -> list[float] | None:
-    try:
-        return [float(x) for x in Path("/proc/loadavg").read_text().split()[:3]]
-    except OSError:
-        return None
 
 
 def main() -> None:
