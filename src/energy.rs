@@ -523,28 +523,11 @@ fn drive_part(
         "nanomagnet" | "rig" => {
             let encoder = if kind == "nanomagnet" {
                 let c: physrc_nanomagnet::NanomagnetConfig = table.try_into().map_err(parse_err)?;
-                physrc_nanomagnet::FieldEncoder::new(
-                    c.encoder,
-                    c.h_min,
-                    c.h_max,
-                    c.phi,
-                    c.phi0,
-                    c.phi1,
-                    c.timesteps,
-                )
+                c.field_encoder().map_err(RunError::from_component)?
             } else {
                 let c: physrc_rig::RigConfig = table.try_into().map_err(parse_err)?;
-                physrc_nanomagnet::FieldEncoder::new(
-                    c.encoder,
-                    c.h_min,
-                    c.h_max,
-                    c.phi,
-                    c.phi0,
-                    c.phi1,
-                    c.timesteps,
-                )
-            }
-            .map_err(RunError::from_component)?;
+                c.field_encoder().map_err(RunError::from_component)?
+            };
             let coil = e.coil();
             let joules = coil_energy(&encoder, &coil, e.dwell, f.inputs)?;
             Ok(EnergyPart::total(

@@ -492,6 +492,23 @@ pub struct NanomagnetConfig {
 }
 
 impl NanomagnetConfig {
+    /// The field encoder this table describes: how each input becomes field set points.
+    ///
+    /// # Errors
+    ///
+    /// As [`FieldEncoder::new`].
+    pub fn field_encoder(&self) -> Result<FieldEncoder, NanomagnetError> {
+        FieldEncoder::new(
+            self.encoder,
+            self.h_min,
+            self.h_max,
+            self.phi,
+            self.phi0,
+            self.phi1,
+            self.timesteps,
+        )
+    }
+
     /// The key this table takes its seed under: `random_seed`, flatspin's name, like every
     /// other key here. `physrc run --seed` and the sweeps set it.
     pub const SEED_KEY: &'static str = "random_seed";
@@ -617,15 +634,7 @@ impl NanomagnetConfig {
                 ),
             });
         }
-        let drive = FieldEncoder::new(
-            self.encoder,
-            self.h_min,
-            self.h_max,
-            self.phi,
-            self.phi0,
-            self.phi1,
-            self.timesteps,
-        )?;
+        let drive = self.field_encoder()?;
         if self.window.is_some() && !matches!(self.readout, Readout::Windows | Readout::VertexTypes)
         {
             return Err(NanomagnetError::InvalidChoice {
