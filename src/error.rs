@@ -48,6 +48,13 @@ pub enum RunError {
     /// start); the message says what.
     #[error("{0}")]
     Internal(String),
+    /// The caller cancelled the run (through [`crate::experiment::RunOptions::cancel`]) before
+    /// it finished.
+    #[error("the run was cancelled after {steps} steps")]
+    Cancelled {
+        /// Input steps driven before the run stopped.
+        steps: usize,
+    },
     /// The substrate, readout or task reported an error.
     #[error(transparent)]
     Component(#[from] physrc_core::Error),
@@ -79,7 +86,7 @@ impl HasErrorKind for RunError {
             RunError::Io { .. } | RunError::Npy { .. } | RunError::Output { .. } => ErrorKind::Io,
             RunError::Config { .. } => ErrorKind::InvalidParameter,
             RunError::Data(_) => ErrorKind::DimensionMismatch,
-            RunError::Internal(_) => ErrorKind::Other,
+            RunError::Internal(_) | RunError::Cancelled { .. } => ErrorKind::Other,
             RunError::Component(e) => e.kind(),
             RunError::Log(e) => e.kind(),
         }

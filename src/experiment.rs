@@ -23,6 +23,8 @@
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use ndarray::{Array1, Array2, ArrayView2, Axis, s};
@@ -143,12 +145,17 @@ pub struct LogReport {
     pub discarded_bytes: u64,
 }
 
-/// How to run beyond the config: for now, whether to keep a run log. Build it with
-/// `RunOptions { log: ..., ..RunOptions::default() }`; fields may be added.
+/// How to run beyond the config: whether to keep a run log, and a way to cancel the run from
+/// another thread. Build it with `RunOptions { log: ..., ..RunOptions::default() }`; fields
+/// may be added.
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
     /// Keep a run log, and resume from it when asked.
     pub log: Option<LogOptions>,
+    /// When another thread sets this flag, the run stops before its next block of states
+    /// (at most 1,024 steps later) with [`RunError::Cancelled`]. An interactive caller
+    /// (the Python bindings' Ctrl-C) sets it; the substrate is left where it stopped.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// The run log of [`RunOptions`].
@@ -391,6 +398,7 @@ fn run_inner(
         written: 0,
         logged_energy: None,
         input_buf: vec![0.0; inputs.ncols()],
+        cancel: opts.cancel.clone(),
     };
     let state_dim = driver.state_dim();
     let log_report = match &opts.log {
@@ -918,6 +926,8 @@ struct Driver<'a> {
     logged_energy: Option<Option<f64>>,
     /// One input row, contiguous, for `step`.
     input_buf: Vec<f64>,
+    /// Set by another thread to stop the run before its next block of states.
+    cancel: Option<Arc<AtomicBool>>,
 }
 
 impl Driver<'_> {
@@ -958,6 +968,13 @@ impl Driver<'_> {
 
     /// The next `n` states, timed and kept as the run asked.
     fn next(&mut self, n: usize) -> Result<Array2<f64>, RunError> {
+        if self
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            return Err(RunError::Cancelled { steps: self.pos });
+        }
         let range = self.pos..self.pos + n;
         self.pos += n;
         let t0 = Instant::now();

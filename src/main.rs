@@ -152,6 +152,7 @@ fn main() -> ExitCode {
                         sync_every: NonZeroUsize::new(log_sync as usize)
                             .unwrap_or(NonZeroUsize::MIN),
                     }),
+                    ..experiment::RunOptions::default()
                 };
                 let outcome = experiment::run_with(&cfg, &opts)?;
                 experiment::write_outcome(&outcome, &out)?;

@@ -291,6 +291,7 @@ fn a_logged_recorded_run_gives_the_bits_of_an_unlogged_one() {
     let plain = experiment::run(&cfg).unwrap();
     let opts = RunOptions {
         log: Some(LogOptions::new(dir.path().join("run.log"))),
+        ..RunOptions::default()
     };
     let logged = experiment::run_with(&cfg, &opts).unwrap();
     assert!(same_bits(

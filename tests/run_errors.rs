@@ -369,3 +369,67 @@ fn seeds_that_change_nothing_are_named_and_out_of_range_seeds_are_errors() {
     );
     assert_eq!(c.substrate["seed"].as_integer(), Some(7));
 }
+
+/// A run of 3 million ESN steps: seconds, far longer than the tests below wait.
+const LONG_RUN: &str = r#"
+[substrate]
+kind = "esn"
+units = 50
+seed = 0
+
+[task]
+kind = "narma10"
+
+[split]
+washout = 0
+train = 2900000
+test = 100000
+
+[readout]
+kind = "ridge"
+"#;
+
+#[test]
+fn a_run_cancelled_before_it_starts_drives_nothing() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = RunConfig::from_toml_str(LONG_RUN, dir.path(), "long.toml").unwrap();
+    let opts = physrc::experiment::RunOptions {
+        cancel: Some(Arc::new(AtomicBool::new(true))),
+        ..Default::default()
+    };
+    let e = physrc::experiment::run_with(&cfg, &opts).unwrap_err();
+    assert!(matches!(e, RunError::Cancelled { steps: 0 }), "{e:?}");
+    assert_eq!(e.to_string(), "the run was cancelled after 0 steps");
+}
+
+#[test]
+fn a_run_cancelled_from_another_thread_stops_at_the_next_block() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = RunConfig::from_toml_str(LONG_RUN, dir.path(), "long.toml").unwrap();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let opts = physrc::experiment::RunOptions {
+        cancel: Some(Arc::clone(&cancel)),
+        ..Default::default()
+    };
+    let flag = Arc::clone(&cancel);
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        flag.store(true, Ordering::Relaxed);
+        Instant::now()
+    });
+    let e = physrc::experiment::run_with(&cfg, &opts).unwrap_err();
+    let stopped = Instant::now();
+    let set = canceller.join().unwrap();
+    let RunError::Cancelled { steps } = e else {
+        panic!("expected a cancellation, got {e:?}")
+    };
+    // It stopped part-way, on a block boundary, and soon after the flag was set.
+    assert!(steps > 0 && steps < 3_000_000, "{steps}");
+    assert_eq!(steps % 1024, 0, "{steps}");
+    assert!(stopped.duration_since(set) < Duration::from_secs(2));
+}

@@ -51,6 +51,7 @@ fn logged(log: &Path, resume: bool) -> RunOptions {
             resume,
             ..LogOptions::new(log)
         }),
+        ..RunOptions::default()
     }
 }
 

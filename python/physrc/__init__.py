@@ -9,8 +9,12 @@ computed here is the number ``physrc run`` gives for the same config, bit for bi
   :func:`Oscillator` build one from keyword arguments named as the keys of a ``[substrate]``
   table (``docs/config.md``), validated by the same code as a config file;
   :meth:`Reservoir.from_config` takes the table itself.
-- :class:`Ridge`, :func:`nrmse` and :mod:`physrc.tasks` are the readout, metric and benchmark
-  generators the runner uses.
+- :class:`Ridge`, :class:`RidgeCV`, :class:`Classifier` and :class:`RLS` are the readouts of a
+  config's ``[readout]`` table; :func:`nrmse`, :func:`nmse`, :func:`mse`, :func:`accuracy`,
+  :func:`memory_capacity` and :func:`ipc` its measures; :mod:`physrc.tasks` its benchmark
+  generators.
+- :func:`simulate_nanomagnet` is ``physrc simulate nanomagnet``: a bare spin-ice simulation
+  under flatspin's parameter and result names.
 
 Errors are Python exceptions by kind: ``ValueError`` for invalid inputs or parameters (the
 message names the key or row), ``TimeoutError`` for a device that stops answering,
@@ -20,21 +24,51 @@ message names the key or row), ``TimeoutError`` for a device that stops answerin
 import json as _json
 
 from . import tasks
-from ._physrc import DeviceError, FittedRidge, Reservoir, Ridge, __version__, nrmse
+from ._physrc import (
+    RLS,
+    Classifier,
+    DeviceError,
+    FittedClassifier,
+    FittedRidge,
+    FittedRidgeCV,
+    Reservoir,
+    Ridge,
+    RidgeCV,
+    __version__,
+    accuracy,
+    ipc,
+    memory_capacity,
+    mse,
+    nmse,
+    nrmse,
+    simulate_nanomagnet,
+)
 from ._physrc import run as _run
 
 __all__ = [
+    "Classifier",
     "DeviceError",
     "ESN",
+    "FittedClassifier",
     "FittedRidge",
+    "FittedRidgeCV",
     "Memristor",
     "Nanomagnet",
     "Oscillator",
+    "RLS",
     "Reservoir",
     "Ridge",
+    "RidgeCV",
+    "Rig",
     "RunResult",
+    "accuracy",
+    "ipc",
+    "memory_capacity",
+    "mse",
+    "nmse",
     "nrmse",
     "run",
+    "simulate_nanomagnet",
     "tasks",
 ]
 
@@ -93,7 +127,8 @@ def run(config, *, seed=None, out=None, force=False):
         ValueError: the config is not acceptable (the message names the key).
         OSError: a file could not be read or written.
 
-    The run releases the GIL, so other Python threads go on meanwhile.
+    The run releases the GIL, so other Python threads go on meanwhile, and Ctrl-C stops it
+    within one block of 1,024 steps (``KeyboardInterrupt``), writing nothing to ``out``.
     """
     report, predictions, targets, states = _run(config, seed=seed, out=out, force=force)
     return RunResult(_json.loads(report), predictions, targets, states)
@@ -131,3 +166,14 @@ def Oscillator(*, input_dim=1, **params):
     """An oscillator reservoir (spin-torque, delay or Stuart–Landau); keyword arguments are the
     keys of a ``[substrate] kind = "oscillator"`` table."""
     return _substrate("oscillator", input_dim, params)
+
+
+def Rig(*, input_dim=1, **params):
+    """A serial-attached nanomagnet rig, or its in-process emulator: ``Rig(port="/dev/ttyACM0",
+    h_min=0.076, h_max=0.086)``; ``port="emulator"`` (the default) drives the emulator, whose
+    sample and hardware are set by ``emulator={...}``.
+
+    Keyword arguments are the keys of a ``[substrate] kind = "rig"`` table. A rig that stops
+    answering raises ``TimeoutError``; a fault it reports raises :class:`DeviceError`.
+    """
+    return _substrate("rig", input_dim, params)

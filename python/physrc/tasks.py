@@ -6,7 +6,17 @@ so scale them first, as ``physrc run`` does.
 
 from ._physrc import generate_task as _generate
 
-__all__ = ["generate", "narma10"]
+__all__ = [
+    "channel_equalization",
+    "generate",
+    "henon",
+    "mackey_glass",
+    "memory_capacity",
+    "narma",
+    "narma10",
+    "sine_square",
+    "transform",
+]
 
 
 def generate(spec, length):
@@ -23,3 +33,41 @@ def generate(spec, length):
 def narma10(length, seed=0):
     """NARMA10 (Atiya & Parlos 2000): ``(u, y)``, each ``length × 1``, ``u`` in ``[0, 0.5]``."""
     return _generate({"kind": "narma10", "seed": seed}, length)
+
+
+def narma(length, order=10, seed=0, **params):
+    """NARMA of any ``order`` (``{"kind": "narma"}``): ``(u, y)``, each ``length × 1``."""
+    return _generate({"kind": "narma", "order": order, "seed": seed, **params}, length)
+
+
+def mackey_glass(length, **params):
+    """The Mackey–Glass series, predicted ``horizon`` steps ahead (``{"kind":
+    "mackey-glass"}``; keyword arguments are the keys of that ``[task]`` table)."""
+    return _generate({"kind": "mackey-glass", **params}, length)
+
+
+def henon(length, **params):
+    """One-step-ahead prediction of the Hénon map (``{"kind": "henon"}``)."""
+    return _generate({"kind": "henon", **params}, length)
+
+
+def sine_square(length, **params):
+    """Sine/square waveform classification (``{"kind": "sine-square"}``): int64 labels."""
+    return _generate({"kind": "sine-square", **params}, length)
+
+
+def transform(length, **params):
+    """A waveform transformation, such as sin → cos(2t)·sin(3t) (``{"kind": "transform"}``)."""
+    return _generate({"kind": "transform", **params}, length)
+
+
+def channel_equalization(length, **params):
+    """Nonlinear channel equalisation (``{"kind": "channel-equalization"}``)."""
+    return _generate({"kind": "channel-equalization", **params}, length)
+
+
+def memory_capacity(length, seed=0, **params):
+    """The i.i.d. uniform input in [-1, 1] that :func:`physrc.memory_capacity` and
+    :func:`physrc.ipc` expect (``{"kind": "memory-capacity"}``): ``(u, targets)``; the
+    capacities need ``u`` only."""
+    return _generate({"kind": "memory-capacity", "seed": seed, **params}, length)

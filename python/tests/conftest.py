@@ -1,7 +1,11 @@
 """Shared fixtures: the checkout's root and the `physrc` command-line program."""
 
 import os
+import signal
 import subprocess
+import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,3 +32,26 @@ def physrc_cli():
         subprocess.run(prefix + [str(a) for a in args], cwd=ROOT, check=True)
 
     return cli
+
+
+@pytest.fixture
+def sigint_after():
+    """A context manager that sends this process SIGINT (Ctrl-C) `seconds` after it is entered
+    and yields a list receiving the monotonic time the signal was sent."""
+
+    @contextmanager
+    def after(seconds):
+        sent = []
+
+        def interrupt():
+            sent.append(time.monotonic())
+            os.kill(os.getpid(), signal.SIGINT)
+
+        timer = threading.Timer(seconds, interrupt)
+        timer.start()
+        try:
+            yield sent
+        finally:
+            timer.cancel()
+
+    return after

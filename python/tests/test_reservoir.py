@@ -1,7 +1,6 @@
 """Substrates from Python: construction by TOML keys, run/step/reset, errors, interrupts."""
 
 import os
-import signal
 import threading
 import time
 
@@ -48,6 +47,20 @@ def test_run_is_repeated_steps_and_reset_reproduces():
     assert stepped.tobytes() == states.tobytes()
     esn.reset()
     assert esn.run(u).tobytes() == states.tobytes()
+
+
+def test_strided_and_fortran_inputs_run_as_contiguous_ones():
+    esn = small_esn(input_dim=2)
+    u = inputs(200, dim=2)
+    states = esn.run(u)
+    for other in [np.asfortranarray(u), np.repeat(u, 3, axis=0)[::3]]:
+        esn.reset()
+        assert esn.run(other).tobytes() == states.tobytes()
+    one = small_esn()
+    v = inputs(100)[:, 0]
+    expected = one.run(v)
+    one.reset()
+    assert one.run(np.repeat(v, 2)[::2]).tobytes() == expected.tobytes()
 
 
 def test_a_one_component_reservoir_takes_1d_inputs_and_floats():
@@ -113,23 +126,13 @@ def test_wrong_shapes_are_value_errors():
         physrc.ESN(units=10, input_dim=0)
 
 
-def test_ctrl_c_interrupts_a_long_run_within_a_second():
+def test_ctrl_c_interrupts_a_long_run_within_a_second(sigint_after):
     esn = physrc.ESN(units=10, seed=0)
     u = np.zeros(10_000_000)
-    sent = []
-
-    def interrupt():
-        sent.append(time.monotonic())
-        os.kill(os.getpid(), signal.SIGINT)
-
-    timer = threading.Timer(0.5, interrupt)
-    timer.start()
-    try:
+    with sigint_after(0.5) as sent:
         with pytest.raises(KeyboardInterrupt):
             esn.run(u)
         latency = time.monotonic() - sent[0]
-    finally:
-        timer.cancel()
     assert latency < 1.0, f"KeyboardInterrupt {latency:.3f} s after SIGINT"
     # The reservoir is usable afterwards.
     esn.reset()
@@ -189,3 +192,46 @@ def test_numpy_scalars_are_config_values_and_huge_integers_are_refused():
     assert (esn.params["units"], esn.params["spectral_radius"]) == (40, 0.5)
     with pytest.raises(ValueError, match="units: the integer .* does not fit in 64 bits"):
         physrc.ESN(units=2**70)
+
+
+def test_info_is_what_the_report_records_of_the_substrate(root):
+    esn = physrc.Reservoir.from_config(root / "configs/esn-narma10.toml")
+    report = physrc.run(root / "configs/esn-narma10.toml").report
+    info = esn.info
+    assert (info["kind"], info["input_dim"], info["state_dim"]) == ("esn", 1, 500)
+    assert info["name"] == report["substrate"]["name"]
+    assert info["params"] == report["substrate"]["params"] == esn.params
+
+
+def test_energy_is_the_substrates_estimate_since_reset(root):
+    config = root / "configs/esn-narma10.toml"
+    report = physrc.run(config).report
+    steps = report["energy_breakdown"]["steps"]
+    esn = physrc.Reservoir.from_config(config)
+    assert esn.energy == 0.0
+    # The ESN's energy is its arithmetic, the same whatever the input: after as many steps as
+    # the run drove, it is the report's substrate energy.
+    esn.run(inputs(steps)[:, 0])
+    assert esn.energy == pytest.approx(report["energy_breakdown"]["substrate"]["joules"],
+                                       rel=1e-12)
+    esn.reset()
+    assert esn.energy == 0.0
+    # A nanomagnet array dissipates when its bars switch; the delay node has no energy model.
+    magnets = physrc.Nanomagnet(geometry="square-closed", size=[4, 4], encoder="loop",
+                                h_min=0.076, h_max=0.086, phi=45, readout="spins")
+    magnets.run(np.linspace(-1, 1, 50))
+    assert magnets.energy > 0.0
+    delay = physrc.Oscillator(model="delay", nodes=20, theta=0.2, eta=0.4, gamma=0.05, p=1)
+    delay.run(np.linspace(-1, 1, 10))
+    assert delay.energy is None
+
+
+def test_rig_builds_the_emulated_rig_by_its_keys():
+    rig = physrc.Rig(h_min=0.076, h_max=0.086,
+                     emulator={"geometry": "square-closed", "size": [4, 4]})
+    same = emulated_rig()
+    u = np.linspace(-1, 1, 40)
+    assert rig.kind == "rig" and repr(rig).startswith("Rig(")
+    assert rig.run(u).tobytes() == same.run(u).tobytes()
+    with pytest.raises(ValueError, match="h_maxx"):
+        physrc.Rig(h_min=0.0, h_maxx=0.08)

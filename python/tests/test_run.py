@@ -1,6 +1,7 @@
 """`physrc.run` gives the bits `physrc run` gives, from a file or from a dict."""
 
 import json
+import time
 import tomllib
 
 import numpy as np
@@ -86,3 +87,17 @@ def test_a_missing_file_is_an_os_error(tmp_path):
 def test_a_config_of_the_wrong_type_is_a_type_error():
     with pytest.raises(TypeError, match="dict or the path"):
         physrc.run(42)
+
+
+def test_ctrl_c_interrupts_a_long_run_within_a_second(root, tmp_path, sigint_after):
+    table = tomllib.loads((root / CONFIGS[0]).read_text())
+    # Two million steps of a 100-unit network: several seconds, far more than the 0.5 s wait.
+    table["substrate"]["units"] = 100
+    table["split"] = {"washout": 100, "train": 1_800_000, "test": 200_000}
+    with sigint_after(0.5) as sent:
+        with pytest.raises(KeyboardInterrupt):
+            physrc.run(table, out=tmp_path / "run")
+        latency = time.monotonic() - sent[0]
+    assert latency < 1.0, f"KeyboardInterrupt {latency:.3f} s after SIGINT"
+    # An interrupted run writes nothing.
+    assert not (tmp_path / "run" / "report.json").exists()

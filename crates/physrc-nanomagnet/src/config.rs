@@ -452,9 +452,60 @@ pub fn simulate_within(
     base_dir: &Path,
     budget: MemoryBudget,
 ) -> Result<SimulationOutput, NanomagnetError> {
-    let mut ice = cfg.build_within(base_dir, budget)?;
+    let ice = cfg.build_within(base_dir, budget)?;
+    let seq = cfg.field_sequence(base_dir, ice.len())?;
+    simulate_built(ice, seq, budget)
+}
+
+/// As [`simulate_within`] with the field sequence given rather than read from `cfg.h_ext`
+/// (which is not read): for callers holding the fields in memory, such as the Python bindings.
+/// The sequence is checked as a file's would be: finite, and per-magnet fields for exactly
+/// the array's magnets.
+///
+/// # Errors
+///
+/// As [`simulate_within`]; [`NanomagnetError::Shape`] when a per-magnet sequence is not for
+/// this array's magnets, and the non-finite error naming `h_ext` for a NaN or infinite field.
+pub fn simulate_fields_within(
+    cfg: &SimulationConfig,
+    base_dir: &Path,
+    budget: MemoryBudget,
+    fields: FieldSequence,
+) -> Result<SimulationOutput, NanomagnetError> {
+    let ice = cfg.build_within(base_dir, budget)?;
     let n = ice.len();
-    let seq = cfg.field_sequence(base_dir, n)?;
+    match &fields {
+        FieldSequence::Global(h) => {
+            if h.ncols() != 2 {
+                return Err(NanomagnetError::Shape {
+                    what: "h_ext".to_owned(),
+                    expected: format!("(T, 2) or (T, {n}, 2)"),
+                    got: crate::error::fmt_shape(h.shape()),
+                });
+            }
+            crate::geometry::check_finite("h_ext", h.iter().copied())?;
+        }
+        FieldSequence::PerMagnet(h) => {
+            if h.shape()[1] != n || h.shape()[2] != 2 {
+                return Err(NanomagnetError::Shape {
+                    what: "h_ext".to_owned(),
+                    expected: format!("(T, 2) or (T, {n}, 2)"),
+                    got: crate::error::fmt_shape(h.shape()),
+                });
+            }
+            crate::geometry::check_finite("h_ext", h.iter().copied())?;
+        }
+    }
+    simulate_built(ice, fields, budget)
+}
+
+/// Drives a built array through a checked field sequence.
+fn simulate_built(
+    mut ice: SpinIce,
+    seq: FieldSequence,
+    budget: MemoryBudget,
+) -> Result<SimulationOutput, NanomagnetError> {
+    let n = ice.len();
     let steps = match &seq {
         FieldSequence::Global(h) => h.nrows(),
         FieldSequence::PerMagnet(h) => h.shape()[0],

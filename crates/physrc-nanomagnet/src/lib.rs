@@ -80,7 +80,8 @@ mod vertex;
 pub use astroid::AstroidShape;
 pub use bar::{BarConfig, MAX_BAR_NM, MU0};
 pub use config::{
-    FieldSequence, GeometryName, SimulationConfig, SimulationOutput, simulate, simulate_within,
+    FieldSequence, GeometryName, SimulationConfig, SimulationOutput, simulate,
+    simulate_fields_within, simulate_within,
 };
 pub use error::NanomagnetError;
 pub use fmr::{FmrModel, Lineshape};

@@ -6,8 +6,8 @@ use ndarray::{Array2, Array3};
 use ndarray_npy::write_npy;
 use physrc_core::{ErrorKind, HasErrorKind};
 use physrc_nanomagnet::{
-    Layout, ModelParams, NanomagnetConfig, NanomagnetError, SimulationConfig, SpinIce, simulate,
-    simulate_within,
+    FieldSequence, Layout, ModelParams, NanomagnetConfig, NanomagnetError, SimulationConfig,
+    SpinIce, simulate, simulate_fields_within, simulate_within,
 };
 
 fn sim(toml_text: &str) -> Result<SimulationConfig, toml::de::Error> {
@@ -115,6 +115,52 @@ fn mis_shaped_h_ext_names_the_file_and_both_shapes() {
     let e = simulate(&cfg, dir.path()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Io);
     assert!(e.to_string().contains("missing.npy"));
+}
+
+#[test]
+fn fields_given_in_memory_are_checked_as_a_file_is_and_simulate_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = sim(
+        "geometry = \"square-closed\"\nsize = [3, 3]\nhc = 0.2\ndisorder = 0.05\nh_ext = \"h.npy\"",
+    )
+    .unwrap();
+    let budget = physrc_core::MemoryBudget::UNLIMITED;
+    // A field ramp along 45 degrees to well past the switching field and back.
+    let h = Array2::from_shape_fn((40, 2), |(t, _)| {
+        let x = t as f64 / 39.0;
+        0.2 * (1.0 - 4.0 * (x - 0.5).abs())
+    });
+    write_npy(dir.path().join("h.npy"), &h).unwrap();
+    let from_file = simulate(&cfg, dir.path()).unwrap();
+    let given =
+        simulate_fields_within(&cfg, dir.path(), budget, FieldSequence::Global(h.clone())).unwrap();
+    assert_eq!(from_file.spins, given.spins);
+    assert_eq!(from_file.flips, given.flips);
+    assert!(given.flips.sum() > 0, "the ramp must switch some magnets");
+    // 24 magnets: a T×3 global sequence, per-magnet fields for 5 magnets and a NaN are refused.
+    let e = simulate_fields_within(
+        &cfg,
+        dir.path(),
+        budget,
+        FieldSequence::Global(Array2::zeros((4, 3))),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DimensionMismatch);
+    assert!(e.to_string().contains("(T, 2) or (T, 24, 2)"), "{e}");
+    let e = simulate_fields_within(
+        &cfg,
+        dir.path(),
+        budget,
+        FieldSequence::PerMagnet(Array3::zeros((4, 5, 2))),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("(4, 5, 2)"), "{e}");
+    let mut bad = h;
+    bad[[7, 1]] = f64::NAN;
+    let e =
+        simulate_fields_within(&cfg, dir.path(), budget, FieldSequence::Global(bad)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(e.to_string().contains("h_ext"), "{e}");
 }
 
 #[test]
