@@ -84,8 +84,9 @@ class RunResult:
         predictions: test-part predictions, ``test × k`` float64 (int64 labels for a
             classifier), as ``predictions.npy``.
         targets: test-part targets, as ``targets.npy``.
-        states: every state, ``T × state_dim``, when the config says ``[output] states =
-            true``; otherwise None.
+        states: every state, ``T × state_dim`` (washout included), when asked for with
+            ``run(..., states=True)`` or the config's ``[output] states = true``; otherwise
+            None.
     """
 
     __slots__ = ("report", "predictions", "targets", "states")
@@ -108,7 +109,7 @@ class RunResult:
         )
 
 
-def run(config, *, seed=None, out=None, force=False):
+def run(config, *, seed=None, out=None, force=False, states=False):
     """Runs one experiment exactly as ``physrc run CONFIG`` does.
 
     Args:
@@ -119,6 +120,8 @@ def run(config, *, seed=None, out=None, force=False):
         out: a folder to write ``report.json``, ``predictions.npy``, ``targets.npy`` and the
             trained setup into, as ``physrc run --out`` does.
         force: replace an earlier run's outputs in ``out``.
+        states: also return every state (and write ``states.npy`` to ``out``), as
+            ``physrc run --states`` does.
 
     Returns:
         A :class:`RunResult`.
@@ -130,8 +133,10 @@ def run(config, *, seed=None, out=None, force=False):
     The run releases the GIL, so other Python threads go on meanwhile, and Ctrl-C stops it
     within one block of 1,024 steps (``KeyboardInterrupt``), writing nothing to ``out``.
     """
-    report, predictions, targets, states = _run(config, seed=seed, out=out, force=force)
-    return RunResult(_json.loads(report), predictions, targets, states)
+    report, predictions, targets, all_states = _run(
+        config, seed=seed, out=out, force=force, states=states
+    )
+    return RunResult(_json.loads(report), predictions, targets, all_states)
 
 
 def _substrate(kind, input_dim, params):

@@ -101,3 +101,20 @@ def test_ctrl_c_interrupts_a_long_run_within_a_second(root, tmp_path, sigint_aft
     assert latency < 1.0, f"KeyboardInterrupt {latency:.3f} s after SIGINT"
     # An interrupted run writes nothing.
     assert not (tmp_path / "run" / "report.json").exists()
+
+
+def test_states_are_returned_when_asked_and_are_the_substrates(root):
+    table = tomllib.loads((root / CONFIGS[0]).read_text())
+    table["split"] = {"washout": 20, "train": 300, "test": 80}
+    table["substrate"]["units"] = 30
+    assert physrc.run(table).states is None
+    result = physrc.run(table, states=True)
+    assert result.states.shape == (400, 30)
+    # The states are the substrate's own on the runner's normalised inputs (NARMA's u mapped
+    # to [-1, 1] over the range the report records).
+    u, _ = physrc.tasks.narma10(400, seed=0)
+    norm = result.report["normalization"]
+    lo, hi = norm["min"][0], norm["max"][0]
+    esn = physrc.Reservoir.from_config(table)
+    expected = esn.run(2 * (u - lo) / (hi - lo) - 1)
+    np.testing.assert_allclose(result.states, expected, rtol=0, atol=1e-12)

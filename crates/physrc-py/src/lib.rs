@@ -207,26 +207,28 @@ fn series_to_py<'py>(py: Python<'py>, s: Series) -> Bound<'py, PyAny> {
 }
 
 /// Runs one experiment through the code behind `physrc run` and returns
-/// `(report_json, predictions, targets, states)`; `states` is `None` unless the config's
-/// `[output] states = true`. With `out`, writes the run's files there as `physrc run --out`
+/// `(report_json, predictions, targets, states)`; `states` is `None` unless asked for by
+/// `states=True` or the config's `[output] states = true` (as `physrc run --states`). With `out`, writes the run's files there as `physrc run --out`
 /// does (refusing a folder holding another run's outputs unless `force`).
 ///
 /// The experiment runs on a thread of its own, without the GIL, while this thread looks for
 /// signals every `SIGNAL_POLL`: on Ctrl-C the run is cancelled before its next block of
 /// states and `KeyboardInterrupt` is raised, with nothing written to `out`.
 #[pyfunction]
-#[pyo3(signature = (config, *, seed=None, out=None, force=false))]
+#[pyo3(signature = (config, *, seed=None, out=None, force=false, states=false))]
 fn run<'py>(
     py: Python<'py>,
     config: &Bound<'py, PyAny>,
     seed: Option<u64>,
     out: Option<PathBuf>,
     force: bool,
+    states: bool,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let mut cfg = run_config(ConfigArg::extract(config)?)?;
     if let Some(s) = seed {
         cfg.set_seed(s).map_err(to_pyerr)?;
     }
+    cfg.output.states |= states;
     let cancel = Arc::new(AtomicBool::new(false));
     let opts = RunOptions {
         cancel: Some(Arc::clone(&cancel)),
