@@ -22,8 +22,8 @@
 //! Long computations release the GIL. `Reservoir.run` drives its input in chunks of about
 //! 50 ms each and checks for signals between them; `run` drives the experiment on a thread of
 //! its own and cancels it ([`RunOptions::cancel`]) when a signal arrives. Either way Ctrl-C
-//! interrupts a long run promptly. The pure-Python package around this module adds the keyword constructors, the
-//! result type of `physrc.run` and the reservoirpy node.
+//! interrupts a long run promptly. The pure-Python package around this module adds the keyword
+//! constructors, the result type of `physrc.run` and the reservoirpy node.
 #![deny(missing_docs)]
 
 use std::path::PathBuf;
@@ -168,16 +168,21 @@ impl ConfigArg {
         if let Ok(d) = obj.cast::<PyDict>() {
             return Ok(ConfigArg::Table(dict_to_table(d, "")?));
         }
-        if obj.cast::<PyString>().is_ok() || obj.hasattr("__fspath__")? {
-            let os = obj.py().import("os")?;
-            let p: PathBuf = os.call_method1("fspath", (obj,))?.extract()?;
-            return Ok(ConfigArg::File(p));
-        }
-        Err(PyTypeError::new_err(format!(
-            "config must be a dict or the path of a TOML file, not a {}",
-            obj.get_type().name()?
-        )))
+        config_path(obj).map(ConfigArg::File)
     }
+}
+
+/// The path of a config file given as a `str` or a path-like object; any other type is a
+/// `TypeError` (a dict is the caller's to handle first).
+pub(crate) fn config_path(obj: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
+    if obj.cast::<PyString>().is_ok() || obj.hasattr("__fspath__")? {
+        let os = obj.py().import("os")?;
+        return os.call_method1("fspath", (obj,))?.extract();
+    }
+    Err(PyTypeError::new_err(format!(
+        "config must be a dict or the path of a TOML file, not a {}",
+        obj.get_type().name()?
+    )))
 }
 
 pub(crate) fn working_dir() -> PyResult<PathBuf> {

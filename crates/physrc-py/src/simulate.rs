@@ -11,7 +11,7 @@ use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
-use crate::{ConfigArg, dict_to_table, to_pyerr, working_dir};
+use crate::{config_path, dict_to_table, to_pyerr, working_dir};
 
 /// The field sequence given as an array: `T × 2` global fields or `T × N × 2` per magnet.
 fn fields(obj: &Bound<'_, PyAny>) -> PyResult<FieldSequence> {
@@ -68,9 +68,7 @@ pub(crate) fn simulate_nanomagnet<'py>(
                 })?;
             (cfg, working_dir()?, given)
         } else {
-            let ConfigArg::File(p) = ConfigArg::extract(config)? else {
-                unreachable!("a dict is handled above")
-            };
+            let p = config_path(config)?;
             let text = std::fs::read_to_string(&p)
                 .map_err(|e| PyOSError::new_err(format!("{}: {e}", p.display())))?;
             let cfg = toml::from_str(&text).map_err(|e| {
