@@ -36,6 +36,19 @@ fn predictions<'py>(py: Python<'py>, p: Array2<f64>, one_d: bool) -> Bound<'py, 
     }
 }
 
+/// The predictions of `predict` for the array-like `x`, computed without the GIL: 1-D when the
+/// readout was fitted on 1-D targets.
+fn predict_with<'py>(
+    py: Python<'py>,
+    x: &PyArrayLikeDyn<'py, f64, AllowTypeChange>,
+    one_d: bool,
+    predict: impl Fn(ArrayView2<'_, f64>) -> Result<Array2<f64>, ro::ReadoutError> + Send,
+) -> PyResult<Bound<'py, PyAny>> {
+    let (x, _) = matrix(x, "X")?;
+    let p = py.detach(move || predict(x)).map_err(to_pyerr)?;
+    Ok(predictions(py, p, one_d))
+}
+
 /// Class labels from an array-like of non-negative integers (any integer or float dtype whose
 /// values are whole numbers), checked one by one so that `1.5` is refused rather than
 /// truncated.
@@ -126,11 +139,7 @@ impl FittedRidge {
         py: Python<'py>,
         x: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (x, _) = matrix(&x, "X")?;
-        let p = py
-            .detach(|| self.inner.predict(x.view()))
-            .map_err(to_pyerr)?;
-        Ok(predictions(py, p, self.y_1d))
+        predict_with(py, &x, self.y_1d, |x| self.inner.predict(x))
     }
 
     /// The weights, `n × k`.
@@ -265,11 +274,7 @@ impl FittedRidgeCV {
         py: Python<'py>,
         x: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (x, _) = matrix(&x, "X")?;
-        let p = py
-            .detach(|| self.inner.ridge().predict(x.view()))
-            .map_err(to_pyerr)?;
-        Ok(predictions(py, p, self.y_1d))
+        predict_with(py, &x, self.y_1d, |x| self.inner.ridge().predict(x))
     }
 
     /// The weights, `n × k`.
@@ -584,11 +589,7 @@ impl Rls {
         py: Python<'py>,
         x: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (x, _) = matrix(&x, "X")?;
-        let p = py
-            .detach(|| self.inner.predict(x.view()))
-            .map_err(to_pyerr)?;
-        Ok(predictions(py, p, self.y_1d))
+        predict_with(py, &x, self.y_1d, |x| self.inner.predict(x))
     }
 
     /// Forgets everything learnt: the weights return to zero and `P` to `I / delta`.
