@@ -32,9 +32,11 @@
 //! fraction of a percent, so a small basis converges slowly: 1,215 products at N = 4,000 with
 //! its 32–64 vectors and a residual of 1e-12, 799 here with 160 vectors and 1e-10 relative.
 //!
-//! Everything except the caller's products runs on one thread in a fixed order from fixed
-//! start vectors, so with products that give the same bits on any number of threads the
-//! result does too.
+//! Everything runs in a fixed order from fixed start vectors. The Gram–Schmidt products with
+//! the basis are cut into two row halves fixed by the matrix size (`Halves`), run on two
+//! threads when there are two and one after the other otherwise, and the rest runs on one
+//! thread; so with products that give the same bits on any number of threads the result does
+//! too.
 
 use faer::diag::Diag;
 use faer::dyn_stack::{MemBuffer, MemStack};
@@ -53,6 +55,9 @@ pub(crate) struct KrylovParams {
     pub(crate) tolerance: f64,
     /// Restarts before giving up.
     pub(crate) max_restarts: usize,
+    /// Matrices of at least this many rows do their Gram–Schmidt in two fixed row halves,
+    /// on two threads when the pool has them (see [`Halves`]).
+    pub(crate) halves_from: usize,
 }
 
 /// Largest residual `‖A·x − θ·x‖ / (|θ|·‖x‖)` accepted when the converged Ritz pair is checked
@@ -96,6 +101,8 @@ pub(crate) fn largest_modulus(
     }
     let mut w = Mat::<f64>::zeros(n, bs);
     let mut h = Mat::<f64>::zeros(m + bs, bs);
+    let mut h2 = Mat::<f64>::zeros(m + bs, bs);
+    let halves = Halves::for_rows(n, params.halves_from);
     let mut products = 0usize;
     // `j` vectors satisfy the relation; `V[:, j..j + bs]` is the residual block.
     let mut j = 0usize;
@@ -112,15 +119,13 @@ pub(crate) fn largest_modulus(
             for pass in 0..2 {
                 let before = w.norm_l2();
                 let mut hj = h.as_mut().subrows_mut(0, j + bs);
-                matmul(
-                    hj.as_mut(),
-                    Accum::Replace,
-                    basis.transpose(),
+                halves.project(
+                    basis,
                     w.as_ref(),
-                    1.0,
-                    par,
+                    hj.as_mut(),
+                    h2.as_mut().subrows_mut(0, j + bs),
                 );
-                matmul(w.as_mut(), Accum::Add, basis, hj.as_ref(), -1.0, par);
+                halves.subtract(basis, hj.as_ref(), w.as_mut());
                 let mut col = b.as_mut().submatrix_mut(0, j, j + bs, bs);
                 for c in 0..bs {
                     for i in 0..j + bs {
@@ -289,6 +294,94 @@ pub(crate) fn largest_modulus(
         j = cols;
     }
     Err(KrylovFailure::NotConverged)
+}
+
+/// How the Gram–Schmidt products with the basis are cut.
+///
+/// With `V` of `n` rows, `Vᵀ·w` is a sum over rows and `w − V·h` a row-wise update. For large
+/// `n` both are done in two halves of rows fixed by `n` alone: the inner products as the sum of
+/// the two halves' partial products (added in that order), the update half by half. The halves
+/// run on two threads through `rayon::join` when the pool has two, and one after the other
+/// otherwise, so the arithmetic, and with it every bit of the result, is the same whatever the
+/// thread count; only the cut depends on `n`. This is the basis work of every product, which
+/// would otherwise leave the second core idle between the split products.
+#[derive(Debug, Clone, Copy)]
+struct Halves {
+    /// First row of the second half, or `None` to work on whole columns.
+    middle: Option<usize>,
+}
+
+impl Halves {
+    fn for_rows(n: usize, from: usize) -> Self {
+        Halves {
+            middle: (n >= from && n >= 2).then_some(n / 2),
+        }
+    }
+
+    /// `h = Vᵀ·w`, with `scratch` (the shape of `h`) for the second half's partial product.
+    fn project(
+        self,
+        basis: MatRef<'_, f64>,
+        w: MatRef<'_, f64>,
+        mut h: MatMut<'_, f64>,
+        mut scratch: MatMut<'_, f64>,
+    ) {
+        let Some(mid) = self.middle else {
+            matmul(h, Accum::Replace, basis.transpose(), w, 1.0, Par::Seq);
+            return;
+        };
+        let n = basis.nrows();
+        rayon::join(
+            || {
+                matmul(
+                    h.as_mut(),
+                    Accum::Replace,
+                    basis.subrows(0, mid).transpose(),
+                    w.subrows(0, mid),
+                    1.0,
+                    Par::Seq,
+                )
+            },
+            || {
+                matmul(
+                    scratch.as_mut(),
+                    Accum::Replace,
+                    basis.subrows(mid, n - mid).transpose(),
+                    w.subrows(mid, n - mid),
+                    1.0,
+                    Par::Seq,
+                )
+            },
+        );
+        for c in 0..h.ncols() {
+            for i in 0..h.nrows() {
+                h[(i, c)] += scratch[(i, c)];
+            }
+        }
+    }
+
+    /// `w = w − V·h`.
+    fn subtract(self, basis: MatRef<'_, f64>, h: MatRef<'_, f64>, w: MatMut<'_, f64>) {
+        let Some(mid) = self.middle else {
+            matmul(w, Accum::Add, basis, h, -1.0, Par::Seq);
+            return;
+        };
+        let n = basis.nrows();
+        let (top, bottom) = w.split_at_row_mut(mid);
+        rayon::join(
+            || matmul(top, Accum::Add, basis.subrows(0, mid), h, -1.0, Par::Seq),
+            || {
+                matmul(
+                    bottom,
+                    Accum::Add,
+                    basis.subrows(mid, n - mid),
+                    h,
+                    -1.0,
+                    Par::Seq,
+                )
+            },
+        );
+    }
 }
 
 /// Orthonormalises the columns of `a` in place (modified Gram–Schmidt, twice), writing the
