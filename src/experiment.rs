@@ -539,11 +539,20 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
     // Once a simulated substrate has produced its last training chunk it idles until the fit
     // is done, so the chunks still queued then are trained on every thread of the caller's
     // pool too.
+    //
+    // The trainer's core is shared with the substrate: it is marked busy while the trainer
+    // updates, and a substrate that can split its step over two threads (a large enough ESN)
+    // does so only while it is free, so the gaps between updates, the washout and the test
+    // part use both cores without the two competing for one. The split changes no bits.
     let all_threads = rayon::current_num_threads();
     let trainer_threads = match &driver.src {
         StateSource::Recorded(_) => all_threads,
         StateSource::Live(_) => 1,
     };
+    let shared_core = physrc_core::SharedCore::new();
+    if let StateSource::Live(r) = &mut driver.src {
+        r.share_core(shared_core.clone());
+    }
     let substrate_idle = std::sync::atomic::AtomicBool::new(false);
     let recorded_states = matches!(driver.src, StateSource::Recorded(_));
     let trainer = readout_driver::Trainer::new(&cfg.readout, &targets, n_features, &cfg.origin)?;
@@ -552,6 +561,7 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
     let (trainer, train_secs) = std::thread::scope(|scope| -> Result<_, RunError> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<(Array2<f64>, std::ops::Range<usize>)>(2);
         let substrate_idle = &substrate_idle;
+        let shared_core = &shared_core;
         let consumer = scope.spawn(move || -> Result<_, RunError> {
             let mut trainer = trainer;
             let mut secs = 0.0;
@@ -616,7 +626,10 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
                     (Some(wide), true) => wide,
                     _ => &pool,
                 };
-                pool.install(|| trainer.update(x, rows))?;
+                shared_core.set_busy(true);
+                let updated = pool.install(|| trainer.update(x, rows));
+                shared_core.set_busy(false);
+                updated?;
                 secs += t1.elapsed().as_secs_f64();
             }
             Ok((trainer, secs))

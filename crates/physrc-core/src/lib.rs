@@ -38,6 +38,7 @@ mod info;
 mod input;
 mod memory;
 mod reservoir;
+mod shared_core;
 
 #[cfg(feature = "contract")]
 pub mod contract;
@@ -47,3 +48,4 @@ pub use info::{Info, ParamValue};
 pub use input::{InputError, check_input, check_state_len};
 pub use memory::{MemoryBudget, MemoryError, bytes_for};
 pub use reservoir::{Reservoir, RunInputError, check_states_shape, validate_sequence};
+pub use shared_core::SharedCore;

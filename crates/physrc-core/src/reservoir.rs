@@ -84,6 +84,19 @@ pub trait Reservoir {
         &[]
     }
 
+    /// Tells the substrate when the caller's other work occupies the second core (see
+    /// [`SharedCore`](crate::SharedCore)); the experiment runner calls it before a run. A
+    /// substrate that can split a step over two threads may then split only while the core
+    /// is free. The default ignores the signal.
+    ///
+    /// # Contract
+    ///
+    /// The signal may change which threads compute a step, never the states: they are the
+    /// same bits whatever it says.
+    fn share_core(&mut self, core: crate::SharedCore) {
+        let _ = core;
+    }
+
     /// Drives the substrate through `inputs` (`T × input_dim`) to restore its state,
     /// discarding the states.
     ///
@@ -234,6 +247,9 @@ impl<R: Reservoir + ?Sized> Reservoir for &mut R {
     fn last_drive(&self) -> &[f64] {
         (**self).last_drive()
     }
+    fn share_core(&mut self, core: crate::SharedCore) {
+        (**self).share_core(core)
+    }
     fn replay(&mut self, inputs: ArrayView2<'_, f64>) -> Result<(), Error> {
         (**self).replay(inputs)
     }
@@ -270,6 +286,9 @@ impl<R: Reservoir + ?Sized> Reservoir for Box<R> {
     }
     fn last_drive(&self) -> &[f64] {
         (**self).last_drive()
+    }
+    fn share_core(&mut self, core: crate::SharedCore) {
+        (**self).share_core(core)
     }
     fn replay(&mut self, inputs: ArrayView2<'_, f64>) -> Result<(), Error> {
         (**self).replay(inputs)

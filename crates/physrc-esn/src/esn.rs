@@ -1,6 +1,7 @@
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 use physrc_core::{
-    Error, Info, Reservoir, check_input, check_state_len, check_states_shape, validate_sequence,
+    Error, Info, Reservoir, SharedCore, check_input, check_state_len, check_states_shape,
+    validate_sequence,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -320,6 +321,8 @@ pub struct Esn {
     /// Whether `W·x` is split over two threads, and the scratch that needs.
     step_threads: StepThreads,
     split_scratch: Vec<f64>,
+    /// When the caller's readout occupies the other core (see [`Reservoir::share_core`]).
+    shared_core: Option<SharedCore>,
     info: Info,
     /// Per-step operation counts and their price, fixed at build time, and the steps taken
     /// since the last reset: the energy estimate is their product, so a step pays one
@@ -337,7 +340,9 @@ pub struct Esn {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StepThreads {
     /// Two threads when `W` has at least [`SPLIT_STEP_FROM_NNZ`] nonzeros and the caller's
-    /// rayon pool has more than one thread, one otherwise.
+    /// rayon pool has more than one thread; from [`SPLIT_WHEN_FREE_FROM_NNZ`] nonzeros, two
+    /// for the steps that start while the core shared with the caller's readout is free
+    /// ([`Reservoir::share_core`]); one otherwise.
     #[default]
     Auto,
     /// Always one thread.
@@ -346,7 +351,37 @@ pub enum StepThreads {
     Two,
 }
 
-/// Nonzeros of `W` from which [`StepThreads::Auto`] splits a step over two threads.
+/// Which steps of a run split `W·x` over two threads.
+#[derive(Debug, Clone)]
+enum Split {
+    Never,
+    Always,
+    /// While the shared core is free.
+    WhenFree(SharedCore),
+}
+
+impl Split {
+    /// Whether the next step splits.
+    #[inline]
+    fn now(&self) -> bool {
+        match self {
+            Split::Never => false,
+            Split::Always => true,
+            Split::WhenFree(core) => !core.is_busy(),
+        }
+    }
+}
+
+/// Nonzeros of `W` from which [`StepThreads::Auto`] splits a step over two threads while the
+/// caller's readout leaves the second core free ([`Reservoir::share_core`]).
+///
+/// Measured with `benches/esn.rs` (`esn_step_threads`, 10 % connectivity, nothing else
+/// running) on an AMD EPYC (Zen 4): 500 units (25,000 nonzeros) took 9.9 µs a step on one
+/// thread and 7.5 µs on two, 1,000 units 36 µs and 20 µs. Below about 20,000 nonzeros a step
+/// takes a few microseconds and the hand-over to the other thread eats the gain.
+pub const SPLIT_WHEN_FREE_FROM_NNZ: usize = 50_000;
+
+/// Nonzeros of `W` from which [`StepThreads::Auto`] splits every step over two threads.
 ///
 /// Measured with `benches/esn.rs` (`esn_step_threads`, 10 % connectivity, two cores shared
 /// with other work): 1,000 units (100,000 nonzeros) took 30 µs a step on one thread and 55 µs
@@ -484,6 +519,7 @@ impl Esn {
             row: vec![0.0; d],
             step_threads: StepThreads::Auto,
             split_scratch: Vec::new(),
+            shared_core: None,
             info,
             energy,
             steps: 0,
@@ -499,14 +535,22 @@ impl Esn {
         self
     }
 
-    /// Whether a step splits `W·x` over two threads in the current rayon pool.
-    fn split_step(&self) -> bool {
-        let wanted = match self.step_threads {
-            StepThreads::One => false,
-            StepThreads::Two => true,
-            StepThreads::Auto => self.w.nnz() >= SPLIT_STEP_FROM_NNZ,
-        };
-        wanted && rayon::current_num_threads() > 1
+    /// Which steps split `W·x` over two threads in the current rayon pool.
+    fn split_policy(&self) -> Split {
+        if rayon::current_num_threads() < 2 {
+            return Split::Never;
+        }
+        let nnz = self.w.nnz();
+        match self.step_threads {
+            StepThreads::One => Split::Never,
+            StepThreads::Two => Split::Always,
+            StepThreads::Auto if nnz >= SPLIT_STEP_FROM_NNZ => Split::Always,
+            StepThreads::Auto if nnz >= SPLIT_WHEN_FREE_FROM_NNZ => match &self.shared_core {
+                Some(core) => Split::WhenFree(core.clone()),
+                None => Split::Never,
+            },
+            StepThreads::Auto => Split::Never,
+        }
     }
 
     /// The same network with `W` and `Win` in another memory layout. Results do not change,
@@ -653,7 +697,7 @@ impl Reservoir for Esn {
     fn step(&mut self, input: &[f64], state_out: &mut [f64]) -> Result<(), Error> {
         check_input(input, self.input_dim)?;
         check_state_len(state_out, self.units)?;
-        let split = self.split_step();
+        let split = self.split_policy().now();
         self.advance(input, split)?;
         state_out.copy_from_slice(&self.x);
         Ok(())
@@ -661,6 +705,13 @@ impl Reservoir for Esn {
 
     fn info(&self) -> Info {
         self.info.clone()
+    }
+
+    /// With [`StepThreads::Auto`], a `W` of at least [`SPLIT_WHEN_FREE_FROM_NNZ`] nonzeros
+    /// (and fewer than [`SPLIT_STEP_FROM_NNZ`], from which every step splits) splits the steps
+    /// that start while `core` is free.
+    fn share_core(&mut self, core: SharedCore) {
+        self.shared_core = Some(core);
     }
 
     /// The steps since the last reset times the per-step operation counts priced on
@@ -686,14 +737,15 @@ impl Reservoir for Esn {
     ) -> Result<(), Error> {
         check_states_shape(inputs, &states, self.units)?;
         validate_sequence(inputs, self.input_dim)?;
-        let split = self.split_step();
+        let split = self.split_policy();
+        let pooled = !matches!(split, Split::Never);
         let mut steps = || -> Result<(), EsnError> {
             for (u, mut out) in inputs.rows().into_iter().zip(states.rows_mut()) {
                 for (r, &v) in self.row.iter_mut().zip(u.iter()) {
                     *r = v;
                 }
                 let row = std::mem::take(&mut self.row);
-                let res = self.advance(&row, split);
+                let res = self.advance(&row, split.now());
                 self.row = row;
                 res?;
                 for (o, &x) in out.iter_mut().zip(&self.x) {
@@ -702,7 +754,7 @@ impl Reservoir for Esn {
             }
             Ok(())
         };
-        if split {
+        if pooled {
             // The whole sequence runs on a thread of the pool, so that each step hands its
             // second half to the other thread through the pool's own queue (about a
             // microsecond) rather than from outside the pool (a wake-up and a block per step).

@@ -90,6 +90,9 @@ mod matrix;
 
 pub use config::EsnConfig;
 pub use error::EsnError;
-pub use esn::{Activation, Esn, EsnParams, MAX_UNITS, SPLIT_STEP_FROM_NNZ, StepThreads, WInit};
+pub use esn::{
+    Activation, Esn, EsnParams, MAX_UNITS, SPLIT_STEP_FROM_NNZ, SPLIT_WHEN_FREE_FROM_NNZ,
+    StepThreads, WInit,
+};
 pub use generate::spectral_radius;
 pub use matrix::Storage;

@@ -140,3 +140,38 @@ fn a_step_split_over_two_threads_gives_the_same_states() {
         assert_eq!(bits(&one), bits(&run(StepThreads::Auto)), "{:?}", p.w_init);
     }
 }
+
+#[test]
+fn steps_split_while_the_shared_core_is_free_give_the_same_states() {
+    // 800 units at 10 %: between the thresholds, so the automatic choice splits the steps that
+    // start while the shared core is free. Another thread flips the signal while the run goes
+    // on, so some steps split and some do not; the states must not show which.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let mut p = params(9);
+    p.units = 800;
+    let esn = Esn::new(&p).unwrap();
+    let u = inputs(3_000, p.input_dim);
+    let one = pool.install(|| {
+        let mut esn = esn.clone().with_step_threads(StepThreads::One);
+        esn.run(u.view()).unwrap()
+    });
+    let core = physrc_core::SharedCore::new();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let shared = std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                core.set_busy(!core.is_busy());
+                std::thread::sleep(std::time::Duration::from_micros(200));
+            }
+        });
+        let mut esn = esn.clone();
+        esn.share_core(core.clone());
+        let states = pool.install(|| esn.run(u.view()).unwrap());
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        states
+    });
+    assert_eq!(bits(&one), bits(&shared));
+}
