@@ -139,7 +139,7 @@ const DENSE_SOLVER_BELOW: usize = 200;
 /// the restarted Arnoldi family ARPACK implements, which reservoirpy calls through scipy) on the
 /// nonzeros only: O(nnz) per product, several hundred products, the products in the crate's own
 /// sparse kernel and the Gram–Schmidt against the basis both with the rows in two halves on two
-/// threads where that pays (a 4,000-unit `W` with 10 % connectivity: 0.48–0.50 s on two cores
+/// threads where that pays (a 4,000-unit `W` with 10 % connectivity: 0.46–0.50 s on two cores
 /// of an AMD EPYC, `benches/esn.rs`). The iteration stops
 /// when the residual of the largest Ritz pair is below 1e-10 of its modulus; the modulus is then
 /// far more accurate than that (the error of a Ritz value shrinks with the square of the
