@@ -379,7 +379,7 @@ impl Split {
 /// `esn_step_threads`) 500 units (25,000 nonzeros) took 9.9 µs a step on one thread and 7.5 µs
 /// on two, 1,000 units 36 µs and 20 µs. In a whole `physrc run` of NARMA10 (15,000 training
 /// steps) splitting the free steps made the 1,000-unit run faster (0.76–0.79 s against
-/// 0.88–0.91 s) but the 500-unit one slower (0.29–0.35 s against 0.27–0.31 s): there the
+/// 0.88–0.91 s) but the 500-unit one slower (0.30–0.35 s against 0.27–0.31 s): there the
 /// readout keeps the other core busy most of the time and the hand-overs in its short gaps
 /// cost more than they save. The threshold sits between the two.
 pub const SPLIT_WHEN_FREE_FROM_NNZ: usize = 50_000;
