@@ -194,6 +194,12 @@ def main() -> int:
     binary = args.physrc.resolve()
     if not binary.is_file():
         parser.error(f"physrc binary not found at {binary}: build it with `cargo build --release`")
+    if args.svg:
+        # Checked before the runs, which take minutes, rather than when the plot is drawn.
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            parser.error("--svg needs matplotlib (benches/peers/requirements.txt lists it)")
 
     steps = args.washout + args.train + args.test
     u_raw, target = base.narma10(steps, args.seed)
