@@ -536,9 +536,9 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
     // compete with it. Recorded states cost only their reading, a fraction of the readout's
     // work, so there the trainer takes as many threads as the caller's pool has; the readout's
     // products split their output, never a sum, so the bits do not depend on that count.
-    // Once a simulated substrate has produced its last training chunk it idles until the fit
-    // is done, so the chunks still queued then are trained on every thread of the caller's
-    // pool too.
+    // A simulated substrate goes on to the test part after its last training chunk; once it
+    // has produced that too it idles until the fit is done, so the chunks still queued then
+    // are trained on every thread of the caller's pool.
     //
     // The trainer's core is shared with the substrate: it is marked busy while the trainer
     // updates, and a substrate that can split its step over two threads (a large enough ESN)
@@ -646,14 +646,16 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
             }
             Ok(())
         })();
-        substrate_idle.store(true, std::sync::atomic::Ordering::Release);
         drop(tx);
-        // Recorded states are read in a fraction of the trainer's time, so the reading is
-        // done long before the fit; the test part is read while the trainer finishes rather
-        // than after it.
+        // The test part is produced while the trainer works through the chunks still queued,
+        // rather than after the fit: the test states do not depend on the readout, and the
+        // trainer is still one to three chunks behind when the last training chunk is sent.
+        // Recorded states are read in a fraction of the trainer's time, so there the reading
+        // is done long before the fit. Chunks still queued once the substrate has nothing left
+        // to do are trained on every thread (`substrate_idle`).
         let prefetched = (|| -> Result<(), RunError> {
             let trained_all = produced.is_ok() && row == split.washout + split.train;
-            if trained_all && matches!(driver.src, StateSource::Recorded(_)) {
+            if trained_all {
                 while row < total {
                     let n = (total - row).min(CHUNK);
                     test_x.push(apply_features(driver.next(n)?, features));
@@ -662,6 +664,7 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
             }
             Ok(())
         })();
+        substrate_idle.store(true, std::sync::atomic::Ordering::Release);
         let consumed = match consumer.join() {
             Ok(result) => result,
             Err(panic) => std::panic::resume_unwind(panic),
@@ -679,7 +682,8 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
     let fitted = trainer.finish()?;
     readout_secs += t1.elapsed().as_secs_f64();
 
-    // Testing.
+    // Testing. The test part was produced while the trainer finished; this only completes
+    // it should any of it be left.
     while row < total {
         let n = (total - row).min(CHUNK);
         test_x.push(apply_features(driver.next(n)?, features));
