@@ -339,10 +339,11 @@ pub struct Esn {
 /// once `W` has enough nonzeros ([`StepThreads::Auto`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StepThreads {
-    /// Two threads when `W` has at least [`SPLIT_STEP_FROM_NNZ`] nonzeros and the caller's
-    /// rayon pool has more than one thread; from [`SPLIT_WHEN_FREE_FROM_NNZ`] nonzeros, two
-    /// for the steps that start while the core shared with the caller's readout is free
-    /// ([`Reservoir::share_core`]); one otherwise.
+    /// When the caller's rayon pool has more than one thread: if the caller shares a core
+    /// ([`Reservoir::share_core`], as the experiment runner does), two threads from
+    /// [`SPLIT_WHEN_FREE_FROM_NNZ`] nonzeros of `W` for the steps that start while that core
+    /// is free; otherwise two threads from [`SPLIT_STEP_FROM_NNZ`] nonzeros. One thread
+    /// otherwise.
     #[default]
     Auto,
     /// Always one thread.
@@ -384,7 +385,8 @@ impl Split {
 /// cost more than they save. The threshold sits between the two.
 pub const SPLIT_WHEN_FREE_FROM_NNZ: usize = 50_000;
 
-/// Nonzeros of `W` from which [`StepThreads::Auto`] splits every step over two threads.
+/// Nonzeros of `W` from which [`StepThreads::Auto`] splits every step over two threads when
+/// no core is shared with the caller's readout.
 ///
 /// Measured with `benches/esn.rs` (`esn_step_threads`, 10 % connectivity, two cores shared
 /// with other work): 1,000 units (100,000 nonzeros) took 30 µs a step on one thread and 55 µs
@@ -544,15 +546,14 @@ impl Esn {
             return Split::Never;
         }
         let nnz = self.w.nnz();
-        match self.step_threads {
-            StepThreads::One => Split::Never,
-            StepThreads::Two => Split::Always,
-            StepThreads::Auto if nnz >= SPLIT_STEP_FROM_NNZ => Split::Always,
-            StepThreads::Auto if nnz >= SPLIT_WHEN_FREE_FROM_NNZ => match &self.shared_core {
-                Some(core) => Split::WhenFree(core.clone()),
-                None => Split::Never,
-            },
-            StepThreads::Auto => Split::Never,
+        match (self.step_threads, &self.shared_core) {
+            (StepThreads::One, _) => Split::Never,
+            (StepThreads::Two, _) => Split::Always,
+            (StepThreads::Auto, Some(core)) if nnz >= SPLIT_WHEN_FREE_FROM_NNZ => {
+                Split::WhenFree(core.clone())
+            }
+            (StepThreads::Auto, None) if nnz >= SPLIT_STEP_FROM_NNZ => Split::Always,
+            (StepThreads::Auto, _) => Split::Never,
         }
     }
 
@@ -711,8 +712,9 @@ impl Reservoir for Esn {
     }
 
     /// With [`StepThreads::Auto`], a `W` of at least [`SPLIT_WHEN_FREE_FROM_NNZ`] nonzeros
-    /// (and fewer than [`SPLIT_STEP_FROM_NNZ`], from which every step splits) splits the steps
-    /// that start while `core` is free.
+    /// splits the steps that start while `core` is free, and only those, whatever its size:
+    /// beside a 4,000-unit readout, splitting every step made two threads of the step and the
+    /// readout's one share two cores, and a half preempted by the readout stalled the step.
     fn share_core(&mut self, core: SharedCore) {
         self.shared_core = Some(core);
     }
