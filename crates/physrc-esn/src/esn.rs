@@ -353,22 +353,22 @@ pub enum StepThreads {
 }
 
 /// Which steps of a run split `W·x` over two threads.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Split {
     Never,
     Always,
     /// While the shared core is free.
-    WhenFree(SharedCore),
+    WhenFree,
 }
 
 impl Split {
-    /// Whether the next step splits.
+    /// Whether the next step splits, given the network's shared core.
     #[inline]
-    fn now(&self) -> bool {
+    fn now(self, core: Option<&SharedCore>) -> bool {
         match self {
             Split::Never => false,
             Split::Always => true,
-            Split::WhenFree(core) => !core.is_busy(),
+            Split::WhenFree => core.is_some_and(|c| !c.is_busy()),
         }
     }
 }
@@ -549,9 +549,7 @@ impl Esn {
         match (self.step_threads, &self.shared_core) {
             (StepThreads::One, _) => Split::Never,
             (StepThreads::Two, _) => Split::Always,
-            (StepThreads::Auto, Some(core)) if nnz >= SPLIT_WHEN_FREE_FROM_NNZ => {
-                Split::WhenFree(core.clone())
-            }
+            (StepThreads::Auto, Some(_)) if nnz >= SPLIT_WHEN_FREE_FROM_NNZ => Split::WhenFree,
             (StepThreads::Auto, None) if nnz >= SPLIT_STEP_FROM_NNZ => Split::Always,
             (StepThreads::Auto, _) => Split::Never,
         }
@@ -701,7 +699,7 @@ impl Reservoir for Esn {
     fn step(&mut self, input: &[f64], state_out: &mut [f64]) -> Result<(), Error> {
         check_input(input, self.input_dim)?;
         check_state_len(state_out, self.units)?;
-        let split = self.split_policy().now();
+        let split = self.split_policy().now(self.shared_core.as_ref());
         self.advance(input, split)?;
         state_out.copy_from_slice(&self.x);
         Ok(())
@@ -743,14 +741,16 @@ impl Reservoir for Esn {
         check_states_shape(inputs, &states, self.units)?;
         validate_sequence(inputs, self.input_dim)?;
         let split = self.split_policy();
-        let pooled = !matches!(split, Split::Never);
+        let pooled = split != Split::Never;
+        // A handle of its own, since the loop below borrows the network mutably.
+        let core = self.shared_core.clone();
         let mut steps = || -> Result<(), EsnError> {
             for (u, mut out) in inputs.rows().into_iter().zip(states.rows_mut()) {
                 for (r, &v) in self.row.iter_mut().zip(u.iter()) {
                     *r = v;
                 }
                 let row = std::mem::take(&mut self.row);
-                let res = self.advance(&row, split.now());
+                let res = self.advance(&row, split.now(core.as_ref()));
                 self.row = row;
                 res?;
                 for (o, &x) in out.iter_mut().zip(&self.x) {
