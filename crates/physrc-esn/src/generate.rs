@@ -153,9 +153,11 @@ const DENSE_SOLVER_BELOW: usize = 200;
 /// [`EsnError::LinearAlgebra`] when the QR iteration does not converge.
 pub fn spectral_radius(w: ArrayView2<'_, f64>) -> Result<f64, EsnError> {
     let (n, m) = w.dim();
-    let nnz = crate::matrix::count_nonzero(w);
+    let lengths = crate::matrix::row_lengths(w);
+    let nnz: usize = lengths.iter().sum();
     if n == m && n >= DENSE_SOLVER_BELOW && (nnz as f64) < 0.3 * (n * n) as f64 {
-        if let Ok(radius) = spectral_radius_krylov(w) {
+        let op = Weights::with_row_lengths(w, Storage::Sparse, lengths);
+        if let Ok((radius, _)) = krylov_radius_of(&op) {
             return Ok(radius);
         }
     }
@@ -183,15 +185,10 @@ const KRYLOV: KrylovParams = KrylovParams {
 /// would cost as much as it saves.
 const SPLIT_PRODUCT_FROM: usize = 1_000;
 
-/// The spectral radius by the Krylov–Schur iteration, or why it gave none.
-fn spectral_radius_krylov(w: ArrayView2<'_, f64>) -> Result<f64, KrylovFailure> {
-    Ok(krylov_radius(w)?.0)
-}
-
-/// The modulus and the number of products it took.
-fn krylov_radius(w: ArrayView2<'_, f64>) -> Result<(f64, usize), KrylovFailure> {
-    let n = w.nrows();
-    let op = Weights::new(w, Storage::Sparse);
+/// The spectral radius of `op`, in the sparse layout, by the Krylov–Schur iteration, with the
+/// number of products it took; or why it gave none.
+fn krylov_radius_of(op: &Weights) -> Result<(f64, usize), KrylovFailure> {
+    let n = op.nrows();
     let split = n >= SPLIT_PRODUCT_FROM && rayon::current_num_threads() > 1;
     let mut scratch = vec![0.0; op.split_scratch_len()];
     // A fixed start vector with no special structure: the same run on every machine.
@@ -269,6 +266,16 @@ fn spectral_radius_dense(w: ArrayView2<'_, f64>) -> Result<f64, EsnError> {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    /// The Krylov path alone, without the size and density rules of [`spectral_radius`].
+    fn spectral_radius_krylov(w: ArrayView2<'_, f64>) -> Result<f64, KrylovFailure> {
+        Ok(krylov_radius(w)?.0)
+    }
+
+    /// The modulus and the number of products it took.
+    fn krylov_radius(w: ArrayView2<'_, f64>) -> Result<(f64, usize), KrylovFailure> {
+        krylov_radius_of(&Weights::new(w, Storage::Sparse))
+    }
 
     #[test]
     fn random_sparse_has_the_exact_count_and_is_reproducible() {
