@@ -690,16 +690,8 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
         row += n;
     }
     let t1 = Instant::now();
-    // A test part of one chunk is used as it is, without a copy.
-    let test_x = if test_x.len() == 1 {
-        test_x.pop().expect("one chunk")
-    } else {
-        let views: Vec<ArrayView2<'_, f64>> = test_x.iter().map(|a| a.view()).collect();
-        ndarray::concatenate(Axis(0), &views)
-            .map_err(|e| RunError::Internal(format!("joining chunks of states: {e}")))?
-    };
     let test_range = split.washout + split.train..total;
-    let (predictions, test_targets, metrics) = fitted.score(test_x.view(), test_range)?;
+    let (predictions, test_targets, metrics) = fitted.score(&test_x, test_range)?;
     readout_secs += t1.elapsed().as_secs_f64();
     let train_metrics = fitted.train_metrics().clone();
     let mut metrics = metrics;

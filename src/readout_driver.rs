@@ -418,36 +418,77 @@ impl Fitted<'_> {
         &self.train_metrics
     }
 
-    /// Predicts the test part (`x`, data rows `rows`) and scores it.
+    /// Predicts the test part, given as its chunks of feature rows in order (data rows
+    /// `rows` together), and scores it.
+    ///
+    /// Each chunk is predicted into its own rows of the output: joining the chunks first
+    /// would copy the whole test part (tens of megabytes for a thousand-unit reservoir) on
+    /// the run's critical path. A row's prediction is the same whatever chunk it sits in.
     pub(crate) fn score(
         &self,
-        x: ArrayView2<'_, f64>,
+        chunks: &[Array2<f64>],
         rows: Range<usize>,
     ) -> Result<(Series, Series, BTreeMap<String, f64>), RunError> {
-        let scale = |s: &Option<ro::FittedStandardize>| -> Result<Array2<f64>, RunError> {
-            match s {
-                Some(s) => s.transform(x).map_err(comp),
-                None => Ok(x.to_owned()),
+        let n_rows: usize = chunks.iter().map(|c| c.nrows()).sum();
+        if n_rows != rows.len() {
+            return Err(RunError::Internal(format!(
+                "the test part has {n_rows} rows of states for {} rows of data",
+                rows.len()
+            )));
+        }
+        // Each chunk with its first row in the test part.
+        let starts = chunks.iter().scan(0, |at, c| {
+            let start = *at;
+            *at += c.nrows();
+            Some(start)
+        });
+        let affine = |scaler: &Option<ro::FittedStandardize>,
+                      ridge: &ro::FittedRidge,
+                      out: &mut Array2<f64>|
+         -> Result<(), RunError> {
+            for (c, start) in chunks.iter().zip(starts.clone()) {
+                let dst = out.slice_mut(s![start..start + c.nrows(), ..]);
+                match scaler {
+                    Some(sc) => {
+                        let xs = sc.transform(c.view()).map_err(comp)?;
+                        ridge.predict_into(xs.view(), dst).map_err(comp)?;
+                    }
+                    None => ridge.predict_into(c.view(), dst).map_err(comp)?,
+                }
             }
+            Ok(())
         };
         match &self.model {
             Model::Ridge { scaler, ridge } => {
-                let xs = scale(scaler)?;
-                let pred = ridge.predict(xs.view()).map_err(comp)?;
                 let y = regression(self.targets, rows);
+                let mut pred = Array2::zeros(y.dim());
+                affine(scaler, ridge, &mut pred)?;
                 let m = regression_metrics(pred.view(), y)?;
                 Ok((Series::Values(pred), Series::Values(y.to_owned()), m))
             }
             Model::Rls(rls) => {
                 let y = regression(self.targets, rows);
                 let mut pred = Array2::zeros(y.dim());
-                rls.predict_into(x, pred.view_mut()).map_err(comp)?;
+                for (c, start) in chunks.iter().zip(starts) {
+                    let dst = pred.slice_mut(s![start..start + c.nrows(), ..]);
+                    rls.predict_into(c.view(), dst).map_err(comp)?;
+                }
                 let m = regression_metrics(pred.view(), y)?;
                 Ok((Series::Values(pred), Series::Values(y.to_owned()), m))
             }
             Model::Classifier { scaler, clf } => {
-                let xs = scale(scaler)?;
-                let pred = clf.predict(xs.view()).map_err(comp)?;
+                let mut pred = Vec::with_capacity(n_rows);
+                for c in chunks {
+                    let labels = match scaler {
+                        Some(sc) => {
+                            let xs = sc.transform(c.view()).map_err(comp)?;
+                            clf.predict(xs.view())
+                        }
+                        None => clf.predict(c.view()),
+                    };
+                    pred.extend(labels.map_err(comp)?);
+                }
+                let pred = Array1::from(pred);
                 let l = labels(self.targets, rows);
                 let m = class_metrics(&pred, &l)?;
                 Ok((Series::Labels(pred), Series::Labels(l), m))
