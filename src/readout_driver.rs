@@ -135,8 +135,14 @@ impl<'t> Trainer<'t> {
         Ok(Trainer { targets, kind })
     }
 
-    /// Adds the features of data rows `rows` (taken by value: the holding readouts keep them).
-    pub(crate) fn update(&mut self, x: Array2<f64>, rows: Range<usize>) -> Result<(), RunError> {
+    /// Adds the features of data rows `rows`. They are taken by value because the holding
+    /// readouts keep them; the others give the array back, for the caller to fill again
+    /// rather than allocate fresh memory for the next chunk.
+    pub(crate) fn update(
+        &mut self,
+        x: Array2<f64>,
+        rows: Range<usize>,
+    ) -> Result<Option<Array2<f64>>, RunError> {
         match &mut self.kind {
             TrainerKind::Stream(acc) => {
                 let y = regression(self.targets, rows);
@@ -147,6 +153,7 @@ impl<'t> Trainer<'t> {
             } => {
                 xs.push(x);
                 rs.push(rows);
+                return Ok(None);
             }
             TrainerKind::Rls(rls) => {
                 // Rows of standard-layout arrays are contiguous, so they go to `update` as
@@ -163,7 +170,7 @@ impl<'t> Trainer<'t> {
                 }
             }
         }
-        Ok(())
+        Ok(Some(x))
     }
 
     /// A second trainer that takes a disjoint share of the chunks in a thread of its own, to be

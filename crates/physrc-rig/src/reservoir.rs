@@ -14,8 +14,10 @@
 //!   untouched, and a field beyond the limits is refused by the host (and again by the
 //!   firmware).
 
-use ndarray::{Array2, ArrayView2};
-use physrc_core::{Error, Info, Reservoir, check_input, check_state_len, validate_sequence};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+use physrc_core::{
+    Error, Info, Reservoir, check_input, check_state_len, check_states_shape, validate_sequence,
+};
 use physrc_nanomagnet::FieldEncoder;
 use physrc_rig_protocol::BlockStep;
 
@@ -286,18 +288,33 @@ impl Reservoir for RigReservoir {
     }
 
     fn run(&mut self, inputs: ArrayView2<'_, f64>) -> Result<Array2<f64>, Error> {
+        let mut states = Array2::zeros((inputs.nrows(), self.state_dim()));
+        self.run_into(inputs, states.view_mut())?;
+        Ok(states)
+    }
+
+    /// The whole sequence in batched transactions, into the caller's rows.
+    fn run_into(
+        &mut self,
+        inputs: ArrayView2<'_, f64>,
+        mut states: ArrayViewMut2<'_, f64>,
+    ) -> Result<(), Error> {
+        check_states_shape(inputs, &states, self.state_dim())?;
         validate_sequence(inputs, self.input_dim())?;
         let flat: Vec<f64> = inputs.iter().copied().collect();
-        let mut states = Array2::zeros((inputs.nrows(), self.state_dim()));
-        let out = states
-            .as_slice_mut()
-            .expect("a freshly allocated array is contiguous");
-        self.drive_rows(&flat, out)?;
+        match states.as_slice_mut() {
+            Some(out) => self.drive_rows(&flat, out)?,
+            None => {
+                let mut out = vec![0.0; states.len()];
+                self.drive_rows(&flat, &mut out)?;
+                states.iter_mut().zip(&out).for_each(|(s, v)| *s = *v);
+            }
+        }
         if let Some(last) = flat.chunks_exact(self.input_dim().max(1)).last() {
             let last = last.to_vec();
             self.record_last_drive(&last);
         }
-        Ok(states)
+        Ok(())
     }
 
     fn replay(&mut self, inputs: ArrayView2<'_, f64>) -> Result<(), Error> {
