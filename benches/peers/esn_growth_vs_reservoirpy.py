@@ -18,7 +18,10 @@ Protocol (the one of `narma10_vs_reservoirpy.py`, whose functions this script us
   `physrc run config.toml --out DIR` is timed as a subprocess (start-up, reading the files,
   building the sparse layout, the reservoir, the ridge readout, the report).
 * Each size is timed best of `--repeats`, the two tools interleaved so that machine noise hits
-  both alike; the load average before and after each size is recorded next to the times.
+  both alike, each run after the pause of `narma10_vs_reservoirpy.py` (`--settle`, 0.5 s: the
+  OpenBLAS threads reservoirpy leaves spinning in this process slowed a `physrc run` started at
+  once by about a tenth); the load average before and after each size is recorded next to the
+  times.
 * NRMSE = sqrt(mean((y_pred - y)^2) / var(y)) on the test part, for both tools, and the largest
   difference between their test predictions.
 
@@ -84,6 +87,7 @@ def run_size(args, units: int, binary: Path, u: np.ndarray, y: np.ndarray, workd
     phys_nrmse = None
     phys_report = None
     for i in range(args.repeats):
+        time.sleep(args.settle)
         seconds, pred = base.time_reservoirpy(
             W, Win, bias, args.lr, args.ridge, u, y, args.washout, args.train, args.test
         )
@@ -92,6 +96,7 @@ def run_size(args, units: int, binary: Path, u: np.ndarray, y: np.ndarray, workd
         out_dir = case / f"out-{i + 1}"
         if out_dir.exists():
             shutil.rmtree(out_dir)
+        time.sleep(args.settle)
         p_seconds, report = base.time_physrc(binary, config, out_dir)
         phys_times.append(p_seconds)
         phys_nrmse = base.report_nrmse(report, out_dir / "report.json")
@@ -173,6 +178,9 @@ def main() -> int:
     )
     parser.add_argument("--units", type=int, nargs="+", default=[100, 500, 1000, 2000, 4000])
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats per side; best is kept")
+    parser.add_argument(
+        "--settle", type=float, default=base.SETTLE_SECONDS, help="pause before each timed run, seconds"
+    )
     parser.add_argument("--washout", type=int, default=200)
     parser.add_argument("--train", type=int, default=15_000)
     parser.add_argument("--test", type=int, default=5_000)
@@ -191,6 +199,8 @@ def main() -> int:
     args = parser.parse_args()
     if args.repeats < 1 or min(args.units) < 1:
         parser.error("--repeats and --units must be positive")
+    if not args.settle >= 0:
+        parser.error("--settle must be a number of seconds, zero or more")
     binary = args.physrc.resolve()
     if not binary.is_file():
         parser.error(f"physrc binary not found at {binary}: build it with `cargo build --release`")
@@ -248,6 +258,7 @@ def main() -> int:
             "physrc": "wall time of the `physrc run CONFIG --out DIR` process",
         },
         "repeats": args.repeats,
+        "settle_seconds": args.settle,
         "sizes": results,
         "machine": machine,
         "versions": {

@@ -6,7 +6,11 @@ test, run by `physrc run CONFIG --out DIR` (wall time of the whole process: star
 loading, reservoir, ridge, report) at least 5x faster than reservoirpy's fit + run of the
 same configuration (timed inside Python), with the same NRMSE to within 0.005, both given
 the same matrices. Both sides are measured in this one run; each is timed best of
-`--repeats`, interleaved, so machine noise hits both alike.
+`--repeats`, interleaved, so machine noise hits both alike, after a pause (`--settle`, 0.5 s)
+that lets the previous run's threads go idle: OpenBLAS's worker threads in this process spin
+for a while after reservoirpy's last product, and on 2 cores they slowed a `physrc run`
+started at once (N = 500, best of 5 on an AMD EPYC: 0.241 s right after a reservoirpy fit,
+0.221 s after the pause, 0.221 s alone).
 
 Protocol
 --------
@@ -101,6 +105,11 @@ def draw_matrices(units: int, sr: float, lr: float, seed: int, u: np.ndarray):
     reservoir.initialize(u)
     init_s = time.perf_counter() - start
     return reservoir.W, reservoir.Win, reservoir.bias, init_s
+
+
+# Pause before each timed run, so that neither tool runs while the other's threads still spin
+# (see the module docstring).
+SETTLE_SECONDS = 0.5
 
 
 def time_reservoirpy(W, Win, bias, lr, ridge, u, y, washout, train, test):
@@ -260,6 +269,9 @@ def main() -> int:
     parser.add_argument("--python-only", action="store_true", help="run only the reservoirpy half")
     parser.add_argument("--json", type=Path, help="write the results as JSON to this file")
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats per side; best is kept")
+    parser.add_argument(
+        "--settle", type=float, default=SETTLE_SECONDS, help="pause before each timed run, seconds"
+    )
     parser.add_argument("--units", type=int, default=500)
     parser.add_argument("--washout", type=int, default=200)
     parser.add_argument("--train", type=int, default=15_000)
@@ -280,6 +292,8 @@ def main() -> int:
 
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    if not args.settle >= 0:
+        parser.error("--settle must be a number of seconds, zero or more")
     if min(args.units, args.train, args.test) < 1 or args.washout < 0:
         parser.error("--units, --train, --test must be positive and --washout non-negative")
     binary = args.physrc.resolve()
@@ -319,6 +333,7 @@ def main() -> int:
     phys_pred = None
     try:
         for i in range(args.repeats):
+            time.sleep(args.settle)
             seconds, pred = time_reservoirpy(
                 W, Win, bias, args.lr, args.ridge, u, y, args.washout, args.train, args.test
             )
@@ -332,6 +347,7 @@ def main() -> int:
                 out_dir = workdir / f"out-{i + 1}"
                 if out_dir.exists():
                     shutil.rmtree(out_dir)
+                time.sleep(args.settle)
                 seconds, report = time_physrc(binary, config, out_dir)
                 phys_times.append(seconds)
                 value = report_nrmse(report, out_dir / "report.json")
@@ -367,6 +383,8 @@ def main() -> int:
             "what_is_timed": "model.fit(u[:w+n], y[:w+n], warmup=w) + model.run(u[w+n:])",
         },
         "nrmse_definition": "sqrt(mean((y_pred - y)^2) / var(y)) on the test part",
+        "repeats": args.repeats,
+        "settle_seconds": args.settle,
         "targets": {"speed_ratio_min": SPEED_TARGET, "nrmse_abs_diff_max": NRMSE_TOLERANCE},
         "machine": machine_info(),
         "versions": {
