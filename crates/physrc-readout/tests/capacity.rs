@@ -63,7 +63,8 @@ fn mc_opts() -> CapacityOptions {
 
 #[test]
 fn linear_esn_reaches_memory_capacity_near_n() {
-    // Acceptance 4: MC >= 45 for N = 50 (theory: MC = N, Jaeger 2001; Gonon et al. 2020).
+    // A linear ESN of N = 50 units must reach MC >= 45: its memory capacity is N in theory
+    // (Jaeger 2001; Gonon et al. 2020), less what a finite sample and ridge penalty cost.
     let u = uniform_input(6000, 11);
     let x = esn_states(&linear_esn(3), u.view());
     let mc = memory_capacity(x.view(), u.view(), &mc_opts()).unwrap();
@@ -95,7 +96,8 @@ fn linear_esn_reaches_memory_capacity_near_n() {
 
 #[test]
 fn noise_states_have_no_memory() {
-    // Acceptance 4: states of i.i.d. noise, independent of the input, give MC <= 1.
+    // States of i.i.d. noise, independent of the input, hold no memory of it: whatever MC
+    // they show is the bias of a finite sample, which must stay below 1.
     let u = uniform_input(6000, 12);
     let mut rng = ChaCha8Rng::seed_from_u64(13);
     let x = Array2::from_shape_fn((6000, 50), |_| rng.random_range(-1.0..1.0));
