@@ -5,8 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use physrc::config::{Expectation, RunConfig};
+use physrc::config::RunConfig;
 use physrc::experiment;
+
+mod common;
 
 fn configs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("configs")
@@ -34,26 +36,6 @@ fn committed_configs() -> Vec<PathBuf> {
     v
 }
 
-/// Runs `cfg` for the expectation's seeds; returns the metric of each seed, or why not.
-fn measure(cfg: &RunConfig, exp: &Expectation) -> Result<Vec<f64>, String> {
-    (0..exp.seeds)
-        .map(|seed| {
-            let mut c = cfg.clone();
-            c.set_seed(seed).map_err(|e| e.to_string())?;
-            let report = experiment::run(&c)
-                .map_err(|e| format!("--seed {seed}: {e}"))?
-                .report;
-            report.metrics.get(&exp.metric).copied().ok_or_else(|| {
-                format!(
-                    "the report has no metric {:?} (it has {:?})",
-                    exp.metric,
-                    report.metrics.keys().collect::<Vec<_>>()
-                )
-            })
-        })
-        .collect()
-}
-
 /// What is wrong with one config, or `None` when it meets its expectation.
 fn check(path: &Path) -> Option<String> {
     let cfg = match RunConfig::from_path(path) {
@@ -68,7 +50,7 @@ fn check(path: &Path) -> Option<String> {
         );
     };
     let t0 = std::time::Instant::now();
-    let values = match measure(&cfg, exp) {
+    let values = match common::try_per_seed(&cfg, &exp.metric, exp.seeds) {
         Ok(v) => v,
         Err(e) => return Some(e),
     };

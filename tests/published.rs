@@ -9,7 +9,9 @@
 use std::path::Path;
 
 use physrc::config::{ReadoutConfig, RidgeSolver, RunConfig};
-use physrc::experiment;
+
+mod common;
+use common::{mean, per_seed};
 
 /// Seeds 0–9: the ten runs every published figure below is averaged over.
 const SEEDS: u64 = 10;
@@ -19,44 +21,6 @@ fn config(name: &str) -> RunConfig {
         .join("configs")
         .join(name);
     RunConfig::from_path(&path).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-/// `metrics.<metric>` of `cfg` run with `--seed 0` to `--seed seeds − 1`.
-fn per_seed(cfg: &RunConfig, metric: &str, seeds: u64) -> Vec<f64> {
-    (0..seeds)
-        .map(|seed| {
-            let mut c = cfg.clone();
-            c.set_seed(seed).unwrap();
-            let report = experiment::run(&c)
-                .unwrap_or_else(|e| panic!("{} --seed {seed}: {e}", cfg.origin))
-                .report;
-            *report
-                .metrics
-                .get(metric)
-                .unwrap_or_else(|| panic!("{}: no metric {metric}", cfg.origin))
-        })
-        .collect()
-}
-
-/// Prints and returns the mean of `values`.
-fn mean(what: &str, values: &[f64]) -> f64 {
-    let n = values.len() as f64;
-    let m = values.iter().sum::<f64>() / n;
-    let sd = if values.len() > 1 {
-        (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
-    if m.abs() >= 1e-3 {
-        eprintln!("{what}: mean {m:.4} ± {sd:.4} (sample sd) over {values:.4?}");
-    } else {
-        let v: Vec<String> = values.iter().map(|v| format!("{v:.3e}")).collect();
-        eprintln!(
-            "{what}: mean {m:.3e} ± {sd:.3e} (sample sd) over [{}]",
-            v.join(", ")
-        );
-    }
-    m
 }
 
 /// Zhong et al., Nat. Commun. 12, 408 (2021), Fig. 4: one-step Hénon prediction with 25

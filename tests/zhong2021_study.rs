@@ -11,7 +11,9 @@
 use std::path::Path;
 
 use physrc::config::RunConfig;
-use physrc::experiment;
+
+mod common;
+use common::{mean, per_seed};
 
 /// Seeds 0–4: enough to average out the mask draw at these margins, and fast in the dev
 /// profile (each run is about 200,000 device pulses).
@@ -40,19 +42,7 @@ fn point(m: usize, n: usize, v_min: f64, v_max: f64) -> RunConfig {
 /// Mean test NRMSE over seeds 0–4, printed with the per-seed values.
 fn nrmse(m: usize, n: usize, v_min: f64, v_max: f64) -> f64 {
     let cfg = point(m, n, v_min, v_max);
-    let v: Vec<f64> = (0..SEEDS)
-        .map(|seed| {
-            let mut c = cfg.clone();
-            c.set_seed(seed).unwrap();
-            let report = experiment::run(&c)
-                .unwrap_or_else(|e| panic!("{} --seed {seed}: {e}", cfg.origin))
-                .report;
-            report.metrics["nrmse"]
-        })
-        .collect();
-    let mean = v.iter().sum::<f64>() / v.len() as f64;
-    eprintln!("{}: mean NRMSE {mean:.4} over {v:.4?}", cfg.origin);
-    mean
+    mean(&cfg.origin, &per_seed(&cfg, "nrmse", SEEDS))
 }
 
 /// Zhong et al. 2021, Fig. 4b against Fig. 4c: return maps at the same 100 features and
