@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::report;
 use crate::root::project_root;
+use crate::toml_edit::set_dotted;
 
 /// Arguments of `cargo xtask compare`.
 #[derive(Debug, clap::Args)]
@@ -504,23 +505,6 @@ fn sized(s: &SubstrateRow, features: usize) -> Result<toml::Table, String> {
 
 fn to_i64(v: usize) -> Result<i64, String> {
     i64::try_from(v).map_err(|_| format!("{v} does not fit a TOML integer"))
-}
-
-/// Sets `a.b.c` in a table, creating intermediate tables.
-fn set_dotted(table: &mut toml::Table, key: &str, value: toml::Value) -> Result<(), String> {
-    let mut parts: Vec<&str> = key.split('.').collect();
-    let last = parts.pop().filter(|k| !k.is_empty()).ok_or("empty key")?;
-    let mut t = table;
-    for p in parts {
-        let entry = t
-            .entry(p.to_owned())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        t = entry
-            .as_table_mut()
-            .ok_or_else(|| format!("{p:?} is not a table"))?;
-    }
-    t.insert(last.to_owned(), value);
-    Ok(())
 }
 
 /// One cell's run config as TOML text.

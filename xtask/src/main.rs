@@ -8,6 +8,7 @@ mod report;
 mod root;
 mod sweep;
 mod test;
+mod toml_edit;
 
 use std::process::ExitCode;
 

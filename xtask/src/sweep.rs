@@ -44,6 +44,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::root::project_root;
+use crate::toml_edit::set_dotted;
 
 /// The first line's `format`: bump it when the line layout changes, so old files are refused
 /// with a clear message instead of misread.
@@ -313,7 +314,8 @@ impl Sweep {
         let (values, seed) = self.coordinates(p);
         let mut table = self.base.clone();
         for ((key, _), value) in self.grid.iter().zip(values) {
-            set_dotted(&mut table, key, value.clone());
+            set_dotted(&mut table, key, value.clone())
+                .map_err(|e| context(format!("{key}: {e}")))?;
         }
         let text = toml::to_string(&table).map_err(|e| context(e.to_string()))?;
         let origin = self.base_path.display().to_string();
@@ -533,26 +535,6 @@ fn check_key_section(key: &str, base: &toml::Table, origin: &str) -> Result<(), 
         };
     }
     Ok(())
-}
-
-/// Sets `a.b.c` in `table`; the sections on the way were checked to exist when the sweep was
-/// loaded.
-fn set_dotted(table: &mut toml::Table, key: &str, value: toml::Value) {
-    let mut parts = key.split('.').peekable();
-    let mut t = table;
-    while let Some(part) = parts.next() {
-        if parts.peek().is_none() {
-            t.insert(part.to_owned(), value);
-            return;
-        }
-        let entry = t
-            .entry(part.to_owned())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        match entry {
-            toml::Value::Table(inner) => t = inner,
-            _ => return,
-        }
-    }
 }
 
 /// Checks the `[substrate]` keys with the owning crate's config type, without building the
