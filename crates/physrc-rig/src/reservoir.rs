@@ -306,8 +306,11 @@ impl Reservoir for RigReservoir {
             Some(out) => self.drive_rows(&flat, out)?,
             None => {
                 let mut out = vec![0.0; states.len()];
-                self.drive_rows(&flat, &mut out)?;
+                let driven = self.drive_rows(&flat, &mut out);
+                // Copied back before the error is returned: the rows measured before a fault
+                // hold their states, as the trait promises.
                 states.iter_mut().zip(&out).for_each(|(s, v)| *s = *v);
+                driven?;
             }
         }
         if let Some(last) = flat.chunks_exact(self.input_dim().max(1)).last() {

@@ -135,3 +135,58 @@ impl Build for RigConfig {
         self
     }
 }
+
+/// A rig that stops answering part-way through a run into rows that are not contiguous (a
+/// transposed view): the call fails with the device's error, and the rows measured before it
+/// hold the states a healthy rig gives, as `Reservoir::run_into` promises.
+#[test]
+fn rows_measured_before_a_hang_up_are_kept_in_a_strided_array() {
+    let cfg = rig_config("timeout = 0.05\nretries = 1\nbatch = 4");
+    let u = inputs(40, 5);
+    let mut healthy = cfg.clone().build_with_emulator_keys("");
+    healthy.reset().unwrap();
+    let before = healthy.link_stats().requests;
+    let want = healthy.run(u.view()).unwrap();
+    let during = healthy.link_stats().requests - before;
+
+    let table = cfg.emulator.clone().unwrap();
+    let mut emu = physrc_rig::emulator_from_table(&table, &cfg, Path::new("."), 0).unwrap();
+    // The hang-up lands half-way through the run's requests, after some of its batches.
+    assert!(during >= 4, "the run took {during} requests");
+    emu.faults.hang_up_after = Some(before + during / 2);
+    let (link, _device) = emu.spawn().unwrap();
+    let rig = physrc_rig::Rig::connect(
+        physrc_rig::Transport::Memory(link),
+        physrc_rig::DriverOptions {
+            timeout: std::time::Duration::from_millis(50),
+            retries: 1,
+        },
+    )
+    .unwrap();
+    let encoder = cfg.field_encoder().unwrap();
+    let phi = 45f64.to_radians();
+    let limit = rig.field_limit_mt() * 1e-3;
+    let drive = physrc_rig::RigDrive {
+        encoder,
+        settle_us: 0,
+        saturate: [limit * phi.cos(), limit * phi.sin()],
+        batch: 4,
+    };
+    let mut rig = physrc_rig::RigReservoir::new(rig, drive, "emulator".into()).unwrap();
+    rig.reset().unwrap();
+    let mut states = Array2::<f64>::from_elem((rig.state_dim(), u.nrows()), f64::NAN);
+    let mut rows = states.view_mut().reversed_axes();
+    assert!(rows.as_slice_mut().is_none(), "the rows must be strided");
+    let e = rig.run_into(u.view(), rows.view_mut()).unwrap_err();
+    eprintln!("the hung-up rig: {e}");
+    // The rows after the fault are unspecified; the ones before it must be the healthy rig's
+    // (spins of ±1, which neither the NaN fill nor a zeroed buffer can match).
+    let kept = (0..u.nrows())
+        .take_while(|&t| rows.row(t) == want.row(t))
+        .count();
+    assert!(
+        kept > 0 && kept < u.nrows(),
+        "{kept} of {} rows hold the healthy rig's states",
+        u.nrows()
+    );
+}
