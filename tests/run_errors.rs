@@ -382,7 +382,7 @@ kind = "narma10"
 
 [split]
 washout = 0
-train = 2900000
+train = 2899968
 test = 100000
 
 [readout]
@@ -412,8 +412,9 @@ fn a_run_cancelled_from_another_thread_stops_at_the_next_block() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = RunConfig::from_toml_str(LONG_RUN, dir.path(), "long.toml").unwrap();
     // The flag is set after a pause; on a loaded machine the run may still be generating its
-    // three million NARMA samples then, and stop correctly before its first block. A longer
-    // pause is tried before concluding anything.
+    // three million NARMA samples then, and stop correctly before its first block (a longer
+    // pause is tried next); a fast machine in a release build may finish a run before the 3 s
+    // pause. Only a run that no pause stops part-way fails.
     for pause_ms in [300, 1_000, 3_000] {
         let cancel = Arc::new(AtomicBool::new(false));
         let opts = physrc::experiment::RunOptions {
@@ -426,9 +427,13 @@ fn a_run_cancelled_from_another_thread_stops_at_the_next_block() {
             flag.store(true, Ordering::Relaxed);
             Instant::now()
         });
-        let e = physrc::experiment::run_with(&cfg, &opts).unwrap_err();
+        let result = physrc::experiment::run_with(&cfg, &opts);
         let stopped = Instant::now();
         let set = canceller.join().unwrap();
+        let Err(e) = result else {
+            eprintln!("the run finished within {pause_ms} ms, before the flag");
+            continue;
+        };
         let RunError::Cancelled { steps } = e else {
             panic!("expected a cancellation, got {e:?}")
         };
@@ -436,11 +441,13 @@ fn a_run_cancelled_from_another_thread_stops_at_the_next_block() {
             eprintln!("cancelled after {pause_ms} ms, before the first block");
             continue;
         }
-        // It stopped part-way, on a block boundary, and soon after the flag was set.
+        // It stopped part-way, on a block boundary (the training part is a whole number of
+        // blocks, so the test part's blocks fall on the same grid), and soon after the flag
+        // was set.
         assert!(steps < 3_000_000, "{steps}");
         assert_eq!(steps % 1024, 0, "{steps}");
         assert!(stopped.duration_since(set) < Duration::from_secs(2));
         return;
     }
-    panic!("even a flag set after 3 s stopped the run before its first block");
+    panic!("no flag landed inside the run, at 0.3, 1 or 3 s");
 }
