@@ -214,12 +214,21 @@ pub(crate) fn to_array(m: MatRef<'_, f64>) -> Array2<f64> {
 
 /// Eigenvalues (ascending) and eigenvectors of the symmetric matrix whose lower triangle is `g`.
 ///
+/// A row (and column) that is exactly zero is an eigenvector of eigenvalue 0 by itself: the
+/// Gram matrix of a feature that never varies, as for the magnets of an array that the drive
+/// never switches, which in a nanomagnet run can be most of them. Those rows are set aside and
+/// only the rest is decomposed, which is both cheaper (22 live features of 840 cost 22³, not
+/// 840³) and safer: faer 0.24's iteration was seen not to converge on such a matrix (the
+/// Gram of 840 spins of which 22 ever switched) while it converges on the live block alone.
+/// Should the live block still fail, it is decomposed once more shifted by a multiple of the
+/// identity far below its accuracy, which changes no eigenvector and moves every eigenvalue by
+/// that shift, taken back afterwards.
+///
 /// # Errors
 ///
 /// [`ReadoutError::Diverged`] if the matrix holds non-finite values or the iteration does not
 /// converge.
 pub(crate) fn sym_eigen(g: MatRef<'_, f64>) -> Result<(Vec<f64>, Mat<f64>), ReadoutError> {
-    use faer::linalg::evd::{ComputeEigenvectors, self_adjoint_evd, self_adjoint_evd_scratch};
     let n = g.nrows();
     for j in 0..n {
         for i in j..n {
@@ -230,30 +239,101 @@ pub(crate) fn sym_eigen(g: MatRef<'_, f64>) -> Result<(Vec<f64>, Mat<f64>), Read
             }
         }
     }
-    let mut u = Mat::<f64>::zeros(n, n);
-    let mut s = faer::diag::Diag::<f64>::zeros(n);
-    // A whole eigendecomposition is O(n³) with a large constant; worth threads from small sizes.
-    let par = par_for(n * n * n);
-    let mut mem = MemBuffer::new(self_adjoint_evd_scratch::<f64>(
-        n,
-        ComputeEigenvectors::Yes,
-        par,
-        Default::default(),
-    ));
-    self_adjoint_evd(
-        g,
-        s.as_mut(),
-        Some(u.as_mut()),
-        par,
-        MemStack::new(&mut mem),
-        Default::default(),
-    )
-    .map_err(|_| {
-        ReadoutError::Diverged(
-            "the symmetric eigendecomposition of the gram matrix did not converge".into(),
+    // The lower triangle holds the matrix: entry (i, j) of the whole is at (max, min).
+    let at = |i: usize, j: usize| if i >= j { g[(i, j)] } else { g[(j, i)] };
+    let live: Vec<usize> = (0..n)
+        .filter(|&i| (0..n).any(|j| at(i, j) != 0.0))
+        .collect();
+    let k = live.len();
+    let (live_vals, live_vecs) = if k == n {
+        sym_eigen_dense(g)?
+    } else {
+        let block = Mat::from_fn(k, k, |a, b| at(live[a], live[b]));
+        sym_eigen_dense(block.as_ref())?
+    };
+    if k == n {
+        return Ok((live_vals, live_vecs));
+    }
+    // Eigenpairs of the live block, embedded at its rows, and one unit vector per zero row,
+    // merged in ascending order of eigenvalue.
+    let mut order: Vec<(f64, Option<usize>, usize)> = (0..k)
+        .map(|c| (live_vals[c], Some(c), 0))
+        .chain(
+            (0..n)
+                .filter(|i| live.binary_search(i).is_err())
+                .map(|i| (0.0, None, i)),
         )
-    })?;
-    let vals: Vec<f64> = (0..n).map(|i| s[i]).collect();
+        .collect();
+    order.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut u = Mat::<f64>::zeros(n, n);
+    let mut vals = Vec::with_capacity(n);
+    for (col, &(val, from, row)) in order.iter().enumerate() {
+        vals.push(val);
+        match from {
+            Some(c) => {
+                for (a, &i) in live.iter().enumerate() {
+                    u[(i, col)] = live_vecs[(a, c)];
+                }
+            }
+            None => u[(row, col)] = 1.0,
+        }
+    }
+    Ok((vals, u))
+}
+
+/// [`sym_eigen`] on a matrix whose every row has a nonzero entry: faer's decomposition, and
+/// once more on the shifted matrix if it does not converge.
+fn sym_eigen_dense(g: MatRef<'_, f64>) -> Result<(Vec<f64>, Mat<f64>), ReadoutError> {
+    let n = g.nrows();
+    if n == 0 {
+        return Ok((Vec::new(), Mat::zeros(0, 0)));
+    }
+    let decompose = |m: MatRef<'_, f64>| -> Option<(Vec<f64>, Mat<f64>)> {
+        use faer::linalg::evd::{ComputeEigenvectors, self_adjoint_evd, self_adjoint_evd_scratch};
+        let mut u = Mat::<f64>::zeros(n, n);
+        let mut s = faer::diag::Diag::<f64>::zeros(n);
+        // A whole eigendecomposition is O(n³) with a large constant; worth threads from small
+        // sizes.
+        let par = par_for(n * n * n);
+        let mut mem = MemBuffer::new(self_adjoint_evd_scratch::<f64>(
+            n,
+            ComputeEigenvectors::Yes,
+            par,
+            Default::default(),
+        ));
+        self_adjoint_evd(
+            m,
+            s.as_mut(),
+            Some(u.as_mut()),
+            par,
+            MemStack::new(&mut mem),
+            Default::default(),
+        )
+        .ok()?;
+        Some(((0..n).map(|i| s[i]).collect(), u))
+    };
+    let (vals, u) = match decompose(g) {
+        Some(d) => d,
+        None => {
+            // A shift of n·ε times the largest diagonal entry is below the rounding the
+            // decomposition itself commits, so taking it back loses nothing it had.
+            let max_diag = (0..n).fold(0.0f64, |m, i| m.max(g[(i, i)].abs()));
+            let shift = n as f64 * f64::EPSILON * max_diag.max(f64::MIN_POSITIVE);
+            let shifted = Mat::from_fn(n, n, |i, j| {
+                if i >= j {
+                    g[(i, j)] + if i == j { shift } else { 0.0 }
+                } else {
+                    0.0
+                }
+            });
+            let (vals, u) = decompose(shifted.as_ref()).ok_or_else(|| {
+                ReadoutError::Diverged(
+                    "the symmetric eigendecomposition of the gram matrix did not converge".into(),
+                )
+            })?;
+            (vals.into_iter().map(|v| v - shift).collect(), u)
+        }
+    };
     if vals.iter().any(|v| !v.is_finite()) {
         return Err(ReadoutError::Diverged(
             "the eigendecomposition of the gram matrix produced non-finite values".into(),
@@ -941,6 +1021,50 @@ pub(crate) fn singular_values(a: ArrayView2<'_, f64>) -> Result<Vec<f64>, Readou
 mod tests {
     use super::*;
     use ndarray::{Array2, s};
+
+    /// Zero rows are set aside: the result is still a full eigendecomposition (ascending
+    /// eigenvalues, orthonormal vectors, `V Λ Vᵀ = G`) with the live block's eigenvalues, and
+    /// the nonzero eigenvalues agree with the dense decomposition of the same matrix.
+    #[test]
+    fn sym_eigen_sets_zero_rows_aside_and_stays_a_full_decomposition() {
+        let n = 40;
+        let live = [3usize, 7, 8, 20, 33, 39];
+        // A positive semidefinite block B Bᵀ of rank 4 on the live rows, zero elsewhere; only
+        // the lower triangle is filled, as for the readout's Gram matrices.
+        let b = Mat::from_fn(live.len(), 4, |i, j| ((i * 5 + j * 3) % 7) as f64 - 3.0);
+        let block = mul(b.as_ref(), b.transpose());
+        let mut g = Mat::<f64>::zeros(n, n);
+        for (a, &i) in live.iter().enumerate() {
+            for (c, &j) in live.iter().enumerate() {
+                if i >= j {
+                    g[(i, j)] = block[(a, c)];
+                }
+            }
+        }
+        let (vals, v) = sym_eigen(g.as_ref()).unwrap();
+        assert_eq!(vals.len(), n);
+        assert!(vals.windows(2).all(|w| w[0] <= w[1]), "{vals:?}");
+        let scale = vals[n - 1];
+        for i in 0..n {
+            for j in 0..n {
+                let whole = if i >= j { g[(i, j)] } else { g[(j, i)] };
+                let rebuilt: f64 = (0..n).map(|k| v[(i, k)] * vals[k] * v[(j, k)]).sum();
+                assert!((rebuilt - whole).abs() <= 1e-12 * scale, "({i}, {j})");
+                let dot: f64 = (0..n).map(|k| v[(k, i)] * v[(k, j)]).sum();
+                let id = if i == j { 1.0 } else { 0.0 };
+                assert!((dot - id).abs() <= 1e-12, "vᵀv at ({i}, {j}): {dot}");
+            }
+        }
+        // The four nonzero eigenvalues are those of the block, decomposed on its own.
+        let (block_vals, _) = sym_eigen(block.as_ref()).unwrap();
+        for (got, want) in vals[n - 4..].iter().zip(&block_vals[live.len() - 4..]) {
+            assert!((got - want).abs() <= 1e-12 * scale, "{got} against {want}");
+        }
+        // All zero: the identity, eigenvalues 0.
+        let (vals, v) = sym_eigen(Mat::<f64>::zeros(5, 5).as_ref()).unwrap();
+        assert_eq!(vals, vec![0.0; 5]);
+        assert!((0..5).all(|i| (0..5).all(|j| v[(i, j)] == if i == j { 1.0 } else { 0.0 })));
+    }
 
     /// The shared prediction adds the intercept (or nothing) to `x·weights`, and on a bad shape
     /// or a non-finite feature leaves `out` as it was.
