@@ -122,19 +122,8 @@ pub trait Reservoir {
     /// As for [`step`](Reservoir::step); a validation error names the offending row in its
     /// message through [`RunInputError`].
     fn run(&mut self, inputs: ArrayView2<'_, f64>) -> Result<Array2<f64>, Error> {
-        validate_sequence(inputs, self.input_dim())?;
         let mut states = Array2::zeros((inputs.nrows(), self.state_dim()));
-        let mut buf = vec![0.0; self.input_dim()];
-        for (row, mut out) in inputs.rows().into_iter().zip(states.rows_mut()) {
-            // Rows of a column-major or strided view are not contiguous; copy through a buffer.
-            for (b, &v) in buf.iter_mut().zip(row.iter()) {
-                *b = v;
-            }
-            let out = out
-                .as_slice_mut()
-                .expect("rows of a freshly allocated standard-layout array are contiguous");
-            self.step(&buf, out)?;
-        }
+        self.run_into(inputs, states.view_mut())?;
         Ok(states)
     }
 
@@ -145,8 +134,8 @@ pub trait Reservoir {
     /// 4 KiB page on first touch, which for a large reservoir is a visible share of a step.
     ///
     /// The default steps straight into the rows (through a buffer when a row is not
-    /// contiguous). A substrate that overrides [`run`](Reservoir::run) with a faster batched
-    /// path should override this too, or it is bypassed.
+    /// contiguous), and the default [`run`](Reservoir::run) runs into a new array through
+    /// this, so a substrate with a faster batched path overrides this method alone.
     ///
     /// # Errors
     ///

@@ -725,14 +725,7 @@ impl Reservoir for Esn {
     }
 
     /// Validates the whole sequence, then runs the same update as [`step`](Reservoir::step)
-    /// writing straight into the output rows, without per-step checks or allocation.
-    fn run(&mut self, inputs: ArrayView2<'_, f64>) -> Result<Array2<f64>, Error> {
-        let mut states = Array2::zeros((inputs.nrows(), self.units));
-        self.run_into(inputs, states.view_mut())?;
-        Ok(states)
-    }
-
-    /// The update of [`run`](Reservoir::run), into the caller's rows.
+    /// writing straight into the caller's rows, without per-step checks or allocation.
     fn run_into(
         &mut self,
         inputs: ArrayView2<'_, f64>,

@@ -40,7 +40,7 @@ mod stuart_landau;
 
 use std::path::Path;
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{ArrayView2, ArrayViewMut2};
 use physrc_core::{Error, Info, MemoryBudget, Reservoir};
 use serde::Deserialize;
 
@@ -175,7 +175,11 @@ impl Reservoir for OscillatorReservoir {
     fn energy(&self) -> Option<f64> {
         each!(self, r => r.energy())
     }
-    fn run(&mut self, inputs: ArrayView2<'_, f64>) -> Result<Array2<f64>, Error> {
-        each!(self, r => r.run(inputs))
+    fn run_into(
+        &mut self,
+        inputs: ArrayView2<'_, f64>,
+        states: ArrayViewMut2<'_, f64>,
+    ) -> Result<(), Error> {
+        each!(self, r => r.run_into(inputs, states))
     }
 }

@@ -14,7 +14,7 @@
 //!   untouched, and a field beyond the limits is refused by the host (and again by the
 //!   firmware).
 
-use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+use ndarray::{ArrayView2, ArrayViewMut2};
 use physrc_core::{
     Error, Info, Reservoir, check_input, check_state_len, check_states_shape, validate_sequence,
 };
@@ -285,12 +285,6 @@ impl Reservoir for RigReservoir {
         self.drive_rows(input, state_out)?;
         self.record_last_drive(input);
         Ok(())
-    }
-
-    fn run(&mut self, inputs: ArrayView2<'_, f64>) -> Result<Array2<f64>, Error> {
-        let mut states = Array2::zeros((inputs.nrows(), self.state_dim()));
-        self.run_into(inputs, states.view_mut())?;
-        Ok(states)
     }
 
     /// The whole sequence in batched transactions, into the caller's rows.
