@@ -28,6 +28,14 @@ fn build_and_run(p: &EsnParams) -> (Array2<f64>, Array2<f64>, Array2<f64>) {
     (esn.w(), esn.win(), states)
 }
 
+/// A rayon pool of `threads` threads, to run a test's code at a fixed thread count.
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn same_seed_gives_bit_identical_matrices_and_states() {
     for init in [WInit::Normal, WInit::Uniform, WInit::Orthogonal] {
@@ -84,13 +92,7 @@ fn reset_reproduces_the_states() {
 fn results_do_not_depend_on_the_thread_count() {
     // Generation calls faer (eigenvalues, QR), which could run on rayon's pool; the crate asks
     // for sequential linear algebra so that the scale factor never changes with the pool size.
-    let run_in_pool = |threads: usize, p: &EsnParams| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap()
-            .install(|| build_and_run(p))
-    };
+    let run_in_pool = |threads: usize, p: &EsnParams| pool(threads).install(|| build_and_run(p));
     let mut sparse = params(17);
     sparse.units = 300;
     let mut orthogonal = params(17);
@@ -110,10 +112,7 @@ fn results_do_not_depend_on_the_thread_count() {
 fn a_step_split_over_two_threads_gives_the_same_states() {
     // A sparse `W` (1,100 units at 10 %) and a dense orthogonal one, forced to one and to two
     // threads and left to the automatic choice, in a pool of two threads.
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .unwrap();
+    let pool = pool(2);
     let mut sparse = params(5);
     sparse.units = 1_100;
     let mut dense = params(5);
@@ -146,10 +145,7 @@ fn steps_split_while_the_shared_core_is_free_give_the_same_states() {
     // 800 units at 10 %: between the thresholds, so the automatic choice splits the steps that
     // start while the shared core is free. Another thread flips the signal while the run goes
     // on, so some steps split and some do not; the states must not show which.
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(2)
-        .build()
-        .unwrap();
+    let pool = pool(2);
     let mut p = params(9);
     p.units = 800;
     let esn = Esn::new(&p).unwrap();
