@@ -464,14 +464,19 @@ impl RunConfig {
                     })?;
             spec.validate()
                 .map_err(|e| RunError::config(origin, format!("[task]: {e}")))?;
-            if let (physrc_tasks::TaskSpec::Ipc(c), Some(split)) = (&spec, raw.split) {
-                if split.train < c.max_delay + 2 {
+            let max_delay = match &spec {
+                physrc_tasks::TaskSpec::Ipc(c) => Some(c.max_delay),
+                physrc_tasks::TaskSpec::MemoryCapacity(c) => c.max_delay,
+                _ => None,
+            };
+            if let (Some(max_delay), Some(split)) = (max_delay, raw.split) {
+                if split.train < max_delay + 2 {
                     return Err(RunError::config(
                         origin,
                         format!(
-                            "[split] train = {} is too short for [task] max_delay = {}: the \
-                             capacity readouts need at least max_delay + 2 training rows",
-                            split.train, c.max_delay
+                            "[split] train = {} is too short for [task] max_delay = {max_delay}: \
+                             the capacity readouts need at least max_delay + 2 training rows",
+                            split.train
                         ),
                     ));
                 }

@@ -736,8 +736,18 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
                 fitted.alpha_chosen(),
                 split,
             )?,
+            Some(physrc_tasks::TaskSpec::MemoryCapacity(mc)) => measures::memory_capacity(
+                x.view(),
+                u,
+                mc,
+                &cfg.readout,
+                fitted.alpha_chosen(),
+                split,
+            )?,
             _ => {
-                measures::memory_capacity(x.view(), u, &cfg.readout, fitted.alpha_chosen(), split)?
+                return Err(RunError::Internal(
+                    "states were kept for a task that is not scored from them".to_owned(),
+                ));
             }
         };
         metrics.extend(m);

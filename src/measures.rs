@@ -11,7 +11,7 @@ use std::time::Instant;
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use physrc_core::Reservoir;
 use physrc_readout as ro;
-use physrc_tasks::{InformationProcessingCapacity, KernelRank, RankStreams};
+use physrc_tasks::{InformationProcessingCapacity, KernelRank, MemoryCapacity, RankStreams};
 
 use crate::config::{ReadoutConfig, RunConfig, Split};
 use crate::error::RunError;
@@ -37,16 +37,20 @@ fn capacity_alpha(readout: &ReadoutConfig, chosen: Option<f64>) -> f64 {
 }
 
 /// Memory capacity (Jaeger 2001) of the post-washout states `x` for inputs `u`: delays up to
-/// twice the state dimension (capped so that the training part keeps at least four rows per
-/// delay), readouts trained on the `train` rows and scored on the `test` rows.
+/// the task's `max_delay`, or by default up to twice the state dimension (capped so that the
+/// training part keeps at least four rows per delay), readouts trained on the `train` rows and
+/// scored on the `test` rows.
 pub(crate) fn memory_capacity(
     x: ArrayView2<'_, f64>,
     u: ArrayView1<'_, f64>,
+    spec: &MemoryCapacity,
     readout: &ReadoutConfig,
     chosen: Option<f64>,
     split: Split,
 ) -> Result<(BTreeMap<String, f64>, CapacityReport), RunError> {
-    let max_delay = (2 * x.ncols()).min(split.train / 4).max(1);
+    let max_delay = spec
+        .max_delay
+        .unwrap_or_else(|| (2 * x.ncols()).min(split.train / 4).max(1));
     let alpha = capacity_alpha(readout, chosen);
     let used = x.nrows() - max_delay;
     let train_rows = split.train.saturating_sub(max_delay);

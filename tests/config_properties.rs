@@ -786,7 +786,14 @@ fn task() -> BoxedStrategy<Table> {
                 key("target", word(&["classes", "symbol"]), 0.5),
             ],
         ),
-        ("memory-capacity", vec![seed()]),
+        (
+            "memory-capacity",
+            vec![
+                seed(),
+                key("input", word(&["uniform", "mackey-glass"]), 0.5),
+                key("max_delay", count(0..=6, 200), 0.5),
+            ],
+        ),
         (
             "ipc",
             vec![

@@ -1,5 +1,5 @@
 //! The task-independent measures of `physrc run` — kernel quality and generalisation rank,
-//! information processing capacity — and the readouts the substrate comparison relies on
+//! memory and information processing capacity — and the readouts the substrate comparison relies on
 //! (ridge-cv on class labels, the symbol error rate), on small echo-state networks whose
 //! behaviour is known in advance.
 
@@ -115,4 +115,64 @@ fn ridge_cv_classifies_labels_and_the_channel_symbol_is_scored_by_its_error_rate
     // Jaeger & Haas (2004) reach symbol error rates of 1e-4 with 46 units at 28 dB and far
     // longer training; 30 units and 2,000 steps still get most symbols right.
     assert!(m["symbol_error_rate"] < 0.05, "{m:?}");
+}
+
+/// Memory capacity on the Mackey–Glass input over the delays a config asks for: a network
+/// without memory still recalls what the series' autocorrelation gives away, and one with
+/// memory recalls every delay.
+#[test]
+fn memory_capacity_on_a_correlated_input_counts_its_autocorrelation() {
+    let task = "kind = \"memory-capacity\"\ninput = \"mackey-glass\"\nmax_delay = 8\n\
+                [task.mackey_glass]\nsample_interval = 2.0";
+    let split = "[split]\nwashout = 20\ntrain = 180\ntest = 50\n[readout]\nkind = \"ridge\"\n\
+                 alpha = 1e-8";
+    // A spectral radius of 1e-9 leaves each unit a function of the current input alone.
+    let esn = |rho: f64| {
+        format!("{ESN}\ninput_scaling = 0.25\nbias_scaling = 0.25\nspectral_radius = {rho}")
+    };
+    let run = |rho: f64| {
+        experiment::run(&config(&esn(rho), task, split))
+            .unwrap()
+            .report
+    };
+    let memoryless = run(1e-9);
+    let recurrent = run(0.9);
+    assert_eq!(memoryless.metrics["memory_capacity_max_delay"], 8.0);
+    let per_delay = |r: &physrc::experiment::Report| {
+        r.capacity
+            .as_ref()
+            .unwrap()
+            .memory_per_delay
+            .clone()
+            .unwrap()
+    };
+    let m = per_delay(&memoryless);
+    assert_eq!(m.len(), 9);
+    // Two time units a sample, a quarter of the series' quasi-period (about 50) is about six
+    // samples: the memoryless terms fall from near 1 to near 0 there and rise again after.
+    assert!(m[1] > 0.8 && m[6] < 0.15 && m[8] > m[6], "{m:?}");
+    let mc = memoryless.metrics["memory_capacity"];
+    assert!((2.0..=3.5).contains(&mc), "memoryless {mc}");
+    let full = recurrent.metrics["memory_capacity"];
+    assert!(full > 7.5, "recurrent {full} (memoryless {mc})");
+}
+
+/// A capacity task whose training part is too short for its delays fails when the config is
+/// loaded, naming both.
+#[test]
+fn memory_capacity_delays_beyond_the_training_part_are_refused() {
+    let e = RunConfig::from_toml_str(
+        &format!(
+            "[substrate]\n{ESN}\n[task]\nkind = \"memory-capacity\"\nmax_delay = 50\n\
+             [split]\nwashout = 0\ntrain = 40\ntest = 10\n"
+        ),
+        Path::new("."),
+        "test",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("train = 40") && e.contains("max_delay = 50"),
+        "{e}"
+    );
 }

@@ -270,6 +270,23 @@ fn readout_and_task_mistakes_fail_before_the_first_step() {
             "[task]\nkind = \"ipc\"\nmax_delay = 201\n[readout]\nkind = \"ridge-cv\"\n",
             "max_delay",
         ),
+        (
+            "[task]\nkind = \"memory-capacity\"\nmax_delay = 0\n",
+            "max_delay",
+        ),
+        (
+            "[task]\nkind = \"memory-capacity\"\n[task.mackey_glass]\nsample_interval = 2.0\n",
+            "mackey_glass",
+        ),
+        (
+            "[task]\nkind = \"memory-capacity\"\ninput = \"mackey-glass\"\n\
+             [task.mackey_glass]\nsample_interval = 0.25\n",
+            "sample_interval",
+        ),
+        (
+            "[task]\nkind = \"memory-capacity\"\ninput = \"mackey_glass\"\n",
+            "mackey_glass",
+        ),
     ] {
         let t = std::time::Instant::now();
         let e = physrc::config::RunConfig::from_toml_str(

@@ -63,7 +63,11 @@ impl InformationProcessingCapacity {
     /// As [`InformationProcessingCapacity::validate`]; also if `length` is 0.
     pub fn generate(&self, length: usize) -> Result<Dataset, TaskError> {
         self.validate()?;
-        let d = MemoryCapacity { seed: self.seed }.generate(length)?;
+        let d = MemoryCapacity {
+            seed: self.seed,
+            ..MemoryCapacity::default()
+        }
+        .generate(length)?;
         Dataset::new(IPC, d.inputs, d.targets, Some((-1.0, 1.0)))
     }
 }

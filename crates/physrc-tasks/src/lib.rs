@@ -19,7 +19,7 @@
 //! | [`SignalTransform`] | generating harmonics / phase shifts from a pure tone | Gartside et al. 2022; Stenning et al. 2024 |
 //! | [`SineSquare`] | classifying waveforms sample by sample (short memory, mild nonlinearity) | Paquot 2012; Torrejon 2017; Zhong 2021 |
 //! | [`ChannelEqualization`] | undoing inter-symbol interference, distortion and noise; symbol error rate | Jaeger & Haas 2004 |
-//! | [`MemoryCapacity`] | the i.i.d. `U[−1, 1]` stream for linear memory capacity and IPC | Jaeger 2001; Dambre et al. 2012 |
+//! | [`MemoryCapacity`] | the i.i.d. `U[−1, 1]` stream for linear memory capacity and IPC, or a Mackey–Glass series as the input of the Imperial nanomagnet protocol | Jaeger 2001; Dambre et al. 2012; Stenning et al. 2024 |
 //!
 //! Every generator documents its formula, index convention, transient handling and any
 //! reading of the source that had to be chosen (noise power, noise standard deviation,
@@ -50,7 +50,7 @@ pub use error::TaskError;
 pub use henon::{Henon, HenonZhong};
 pub use kernel::{InformationProcessingCapacity, KernelRank, RankStreams};
 pub use mackey_glass::MackeyGlass;
-pub use memory::MemoryCapacity;
+pub use memory::{MAX_MEMORY_DELAY, MemoryCapacity, MemoryInput};
 pub use narma::{MAX_STANDARD_ORDER, Narma, NarmaForm};
 pub use sine_square::{SINE, SQUARE, SineSquare};
 pub use spec::{Narma10, TaskSpec};

@@ -5,13 +5,38 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::error::check_length;
-use crate::{Dataset, Targets, TaskError};
+use crate::error::{check_length, invalid};
+use crate::{Dataset, MackeyGlass, Targets, TaskError};
 
 const TASK: &str = "memory-capacity";
 
-/// The i.i.d. input stream for memory capacity (Jaeger 2001, GMD Report 152) and information
-/// processing capacity (Dambre et al. 2012, Sci. Rep. 2, 514): `u(t) ~ U[−1, 1]`.
+/// Longest delay a config may ask the memory capacity for: far beyond any state dimension
+/// a readout is fitted on here, small enough that the delayed targets stay a modest table.
+pub const MAX_MEMORY_DELAY: usize = 100_000;
+
+/// The input stream whose past the memory capacity asks a readout to recall.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum MemoryInput {
+    /// I.i.d. `U[−1, 1]` (Jaeger 2001): past inputs carry no information about each other, so
+    /// every term measures what the states hold.
+    #[default]
+    Uniform,
+    /// The Mackey–Glass series of the `mackey_glass` table (the parameters of the
+    /// `mackey-glass` task, [`MackeyGlass::default`] if the table is left out), the input of
+    /// the Imperial nanomagnet experiments: Stenning et al. (Nat. Commun. 15,
+    /// 2024) report the memory capacity of their arrays on this input, over delays 1 to 8 of a
+    /// 250-step recording (their published analysis code). The series is strongly
+    /// autocorrelated, so a term also counts what the current input says about the past one,
+    /// and a reservoir without any memory scores well above zero; compare with the
+    /// `uniform` figure of the same reservoir.
+    MackeyGlass,
+}
+
+/// The input stream for memory capacity (Jaeger 2001, GMD Report 152) and information
+/// processing capacity (Dambre et al. 2012, Sci. Rep. 2, 514): `u(t) ~ U[−1, 1]` by default.
 ///
 /// Memory capacity `MC = Σ_k MC_k` with `MC_k = cov²(u(t−k), ŷ_k(t)) / (var u · var ŷ_k)`
 /// needs one readout per delay `k`, up to about twice the reservoir size, so the delayed
@@ -22,22 +47,79 @@ const TASK: &str = "memory-capacity";
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MemoryCapacity {
-    /// Seed of the stream (default 0).
+    /// Seed of the stream (default 0; the Mackey–Glass input has no randomness).
     pub seed: u64,
+    /// The input stream (default `"uniform"`).
+    pub input: MemoryInput,
+    /// The Mackey–Glass series for `input = "mackey-glass"` (its `horizons` are not used).
+    pub mackey_glass: Option<MackeyGlass>,
+    /// The longest delay scored, from 1 to [`MAX_MEMORY_DELAY`] (default: the runner's
+    /// choice, twice the state dimension at most).
+    pub max_delay: Option<usize>,
 }
 
 impl MemoryCapacity {
-    /// Generates `length` i.i.d. samples of `U[−1, 1]`; the target is the input (delay 0).
+    /// Checks `max_delay`.
     ///
     /// # Errors
     ///
-    /// [`TaskError::InvalidParameter`] if `length` is 0.
+    /// [`TaskError::InvalidParameter`] naming `max_delay` if it is 0 or above
+    /// [`MAX_MEMORY_DELAY`], naming `mackey_glass` if the table is given without
+    /// `input = "mackey-glass"`, and as [`MackeyGlass::validate`] for the series' parameters.
+    pub fn validate(&self) -> Result<(), TaskError> {
+        match (&self.mackey_glass, self.input) {
+            (Some(mg), MemoryInput::MackeyGlass) => {
+                mg.validate()?;
+            }
+            (Some(_), MemoryInput::Uniform) => {
+                return Err(invalid(
+                    TASK,
+                    "mackey_glass",
+                    "given only with input = \"mackey-glass\"",
+                    "a table with input = \"uniform\"",
+                ));
+            }
+            (None, _) => {}
+        }
+        match self.max_delay {
+            Some(k) if k == 0 || k > MAX_MEMORY_DELAY => Err(invalid(
+                TASK,
+                "max_delay",
+                format!("from 1 to {MAX_MEMORY_DELAY}"),
+                k,
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Generates `length` samples of the input stream; the target is the input (delay 0).
+    ///
+    /// # Errors
+    ///
+    /// [`TaskError::InvalidParameter`] if `length` is 0 or `max_delay` is out of range.
     pub fn generate(&self, length: usize) -> Result<Dataset, TaskError> {
+        self.validate()?;
         check_length(TASK, length, 0)?;
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        let inputs = Array2::from_shape_fn((length, 1), |_| rng.random_range(-1.0..=1.0));
-        let targets = Targets::Regression(inputs.clone());
-        Dataset::new(TASK, inputs, targets, Some((-1.0, 1.0)))
+        match self.input {
+            MemoryInput::Uniform => {
+                let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+                let inputs = Array2::from_shape_fn((length, 1), |_| rng.random_range(-1.0..=1.0));
+                let targets = Targets::Regression(inputs.clone());
+                Dataset::new(TASK, inputs, targets, Some((-1.0, 1.0)))
+            }
+            MemoryInput::MackeyGlass => {
+                let series = self
+                    .mackey_glass
+                    .clone()
+                    .unwrap_or_default()
+                    .generate(length)?;
+                let inputs = series.inputs;
+                let targets = Targets::Regression(inputs.clone());
+                // No fixed range: the runner scales the series from its own training part,
+                // as it does for the Mackey–Glass task.
+                Dataset::new(TASK, inputs, targets, None)
+            }
+        }
     }
 }
 
@@ -59,5 +141,59 @@ mod tests {
         let lag1 = (1..u.len()).map(|t| u[t] * u[t - 1]).sum::<f64>() / (u.len() - 1) as f64;
         assert!(lag1.abs() < 0.01, "lag-1 {lag1}");
         assert_eq!(d.targets, Targets::Regression(d.inputs.clone()));
+    }
+
+    #[test]
+    fn mackey_glass_input_is_the_series_of_the_mackey_glass_task() {
+        let mg = MackeyGlass {
+            sample_interval: 2.0,
+            ..MackeyGlass::default()
+        };
+        let task = MemoryCapacity {
+            input: MemoryInput::MackeyGlass,
+            mackey_glass: Some(mg.clone()),
+            ..MemoryCapacity::default()
+        };
+        let d = task.generate(300).unwrap();
+        assert_eq!(d.inputs, mg.generate(300).unwrap().inputs);
+        assert_eq!(d.targets, Targets::Regression(d.inputs.clone()));
+        // Without the table the series is the Mackey–Glass task's default one.
+        let plain = MemoryCapacity {
+            input: MemoryInput::MackeyGlass,
+            ..MemoryCapacity::default()
+        };
+        assert_eq!(
+            plain.generate(50).unwrap().inputs,
+            MackeyGlass::default().generate(50).unwrap().inputs
+        );
+    }
+
+    #[test]
+    fn bad_delays_and_a_stray_series_are_named() {
+        let name = |t: MemoryCapacity| match t.validate() {
+            Err(TaskError::InvalidParameter { name, .. }) => name,
+            other => panic!("expected an invalid parameter, got {other:?}"),
+        };
+        for k in [0, MAX_MEMORY_DELAY + 1] {
+            let t = MemoryCapacity {
+                max_delay: Some(k),
+                ..MemoryCapacity::default()
+            };
+            assert_eq!(name(t), "max_delay");
+        }
+        let stray = MemoryCapacity {
+            mackey_glass: Some(MackeyGlass::default()),
+            ..MemoryCapacity::default()
+        };
+        assert_eq!(name(stray), "mackey_glass");
+        let bad_series = MemoryCapacity {
+            input: MemoryInput::MackeyGlass,
+            mackey_glass: Some(MackeyGlass {
+                sample_interval: 0.25,
+                ..MackeyGlass::default()
+            }),
+            ..MemoryCapacity::default()
+        };
+        assert_eq!(name(bad_series), "sample_interval");
     }
 }

@@ -144,7 +144,7 @@ impl TaskSpec {
             TaskSpec::Transform(c) => c.validate(),
             TaskSpec::SineSquare(c) => c.validate(),
             TaskSpec::ChannelEqualization(c) => c.validate(),
-            TaskSpec::MemoryCapacity(_) => Ok(()),
+            TaskSpec::MemoryCapacity(c) => c.validate(),
             TaskSpec::Ipc(c) => c.validate(),
             TaskSpec::KernelRank(c) => c.validate(),
         }

@@ -156,7 +156,13 @@ fn every_kind_parses_with_fields() {
     );
 
     let spec = parse("[task]\nkind = \"memory-capacity\"\nseed = 5\n").unwrap();
-    assert_eq!(spec, TaskSpec::MemoryCapacity(MemoryCapacity { seed: 5 }));
+    assert_eq!(
+        spec,
+        TaskSpec::MemoryCapacity(MemoryCapacity {
+            seed: 5,
+            ..MemoryCapacity::default()
+        })
+    );
 }
 
 #[test]
