@@ -140,7 +140,7 @@ fn a_run_is_the_same_bits_on_one_thread_or_two_and_matches_a_one_shot_fit() {
 /// and their rows of the centred Gram matrix are zero. faer 0.24's eigendecomposition did not converge on that matrix, and the
 /// run failed ("did not converge") where it has a well-defined answer; the zero rows are now
 /// set aside before decomposing. The array is the width-modified square ice of
-/// `configs/stenning2024-wm-memory.toml` read by its spins, with five times its dipolar
+/// `configs/stenning2024-wm-memory-iid.toml` read by its spins, with five times its dipolar
 /// coupling (which is what freezes most of it in this drive window).
 #[test]
 fn ridge_cv_fits_spins_that_mostly_never_switch() {

@@ -16,7 +16,9 @@ use std::process::Command;
 
 use physrc_tasks::{Targets, TaskSpec};
 
-/// The published test MSE (Stenning et al. 2024, results files) for each config, if any.
+/// The published test MSE or memory capacity (Stenning et al. 2024, results files; the memory
+/// capacities are the sums over delays 1–8 of the per-delay terms in `Metrics_MC_NL/metrics.pkl`
+/// of the authors' NeuroOverParam repository) for each config, if any.
 const PUBLISHED: &[(&str, &str)] = &[
     ("stenning2024-ms-mg", "0.0067"),
     ("stenning2024-pw-mg", "0.0034"),
@@ -26,7 +28,10 @@ const PUBLISHED: &[(&str, &str)] = &[
     ("stenning2024-wm-mg7", "0.036"),
     ("stenning2024-ms-transform", "31.6 × PW"),
     ("stenning2024-pw-transform", "MS / 31.6"),
+    ("stenning2024-ms-memory", "MC 2.50"),
+    ("stenning2024-pw-memory", "MC 4.88"),
     ("stenning2024-wm-memory", "MC 5.68"),
+    ("stenning2024-wm-memory-iid", "— (i.i.d. input)"),
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -53,6 +58,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let path = root.join("configs").join(format!("{name}.toml"));
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
+            Err(_) if name.ends_with("-memory") => {
+                // The macrospin and pinwheel memory rows are their Mackey–Glass configs with
+                // the task and split of the width-modified array's memory config.
+                let base = name.replace("-memory", "-mg");
+                let t = std::fs::read_to_string(root.join("configs").join(format!("{base}.toml")))?;
+                let mut doc: toml::Table = toml::from_str(&t)?;
+                let wm = std::fs::read_to_string(
+                    root.join("configs").join("stenning2024-wm-memory.toml"),
+                )?;
+                let wm: toml::Table = toml::from_str(&wm)?;
+                for key in ["task", "split"] {
+                    doc.insert(
+                        key.into(),
+                        wm.get(key).ok_or("no [task] or [split]")?.clone(),
+                    );
+                }
+                toml::to_string(&doc)?
+            }
             Err(_) => {
                 // The t+7 variants are the t+1 configs with `horizons = [7]`.
                 let Some(base) = name.strip_suffix("7") else {
@@ -111,7 +134,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let cfg = tmp.join(format!("{name}.toml"));
         std::fs::write(&cfg, toml::to_string(&doc)?)?;
-        let metric = if name.ends_with("memory") {
+        let metric = if name.contains("-memory") {
             "memory_capacity"
         } else {
             "mse"
