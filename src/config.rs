@@ -464,12 +464,26 @@ impl RunConfig {
                     })?;
             spec.validate()
                 .map_err(|e| RunError::config(origin, format!("[task]: {e}")))?;
+            // The capacity readouts fit and score every delay on its own training and test
+            // rows: at least two of each, past the longest delay (the default delay count of
+            // the memory capacity shrinks with the training part, down to one).
             let max_delay = match &spec {
                 physrc_tasks::TaskSpec::Ipc(c) => Some(c.max_delay),
-                physrc_tasks::TaskSpec::MemoryCapacity(c) => c.max_delay,
+                physrc_tasks::TaskSpec::MemoryCapacity(c) => Some(c.max_delay.unwrap_or(1)),
                 _ => None,
             };
             if let (Some(max_delay), Some(split)) = (max_delay, raw.split) {
+                if split.test < 2 {
+                    return Err(RunError::config(
+                        origin,
+                        format!(
+                            "[split] test = {} is too short for [task] kind = \"{}\": the \
+                             capacity readouts are scored on at least 2 test rows",
+                            split.test,
+                            spec.kind()
+                        ),
+                    ));
+                }
                 if split.train < max_delay + 2 {
                     return Err(RunError::config(
                         origin,
@@ -545,12 +559,14 @@ impl RunConfig {
             // the task accepts one.
             let mut with_seed = t.clone();
             with_seed.insert("seed".to_owned(), v);
-            if toml::Value::Table(with_seed.clone())
-                .try_into::<physrc_tasks::TaskSpec>()
-                .is_ok()
+            if let Ok(spec) =
+                toml::Value::Table(with_seed.clone()).try_into::<physrc_tasks::TaskSpec>()
             {
+                // The memory capacity's Mackey–Glass input accepts the key but has no
+                // randomness, so the seed reaches nothing there.
+                used.task =
+                    !matches!(&spec, physrc_tasks::TaskSpec::MemoryCapacity(m) if !m.takes_seed());
                 *t = with_seed;
-                used.task = true;
             }
         }
         Ok(used)

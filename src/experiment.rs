@@ -511,6 +511,28 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
         )
         .map_err(RunError::from_component)?;
 
+    // The capacity tasks are scored from the states themselves (one readout per delayed
+    // target), so their post-washout states are kept; what that and their readouts need is
+    // checked now, before the first step.
+    let spec = task_spec(cfg)?;
+    let capacity_task = spec
+        .as_ref()
+        .is_some_and(physrc_tasks::TaskSpec::scored_from_states);
+    if let Some(spec) = spec.as_ref().filter(|_| capacity_task) {
+        substrate::available_memory()
+            .check(
+                "[task]",
+                format_args!(
+                    "{} over {state_dim} state components and {} + {} rows",
+                    spec.kind(),
+                    split.train,
+                    split.test
+                ),
+                measures::memory_needed(spec, state_dim, split),
+            )
+            .map_err(RunError::from_component)?;
+    }
+
     // Washout.
     let mut readout_secs = 0.0;
     let mut remaining = split.washout;
@@ -519,13 +541,6 @@ fn attempt(cfg: &RunConfig, driver: &mut Driver<'_>, p: Prepared<'_>) -> Result<
         driver.next(n)?;
         remaining -= n;
     }
-
-    // The capacity tasks are scored from the states themselves (one readout per delayed
-    // target), so their post-washout states are kept.
-    let spec = task_spec(cfg)?;
-    let capacity_task = spec
-        .as_ref()
-        .is_some_and(physrc_tasks::TaskSpec::scored_from_states);
     driver.mc_states = capacity_task.then(Vec::new);
 
     // Training. The readout accumulates on a second thread while the substrate produces the

@@ -11,7 +11,9 @@ use std::time::Instant;
 use ndarray::{Array2, ArrayView1, ArrayView2};
 use physrc_core::Reservoir;
 use physrc_readout as ro;
-use physrc_tasks::{InformationProcessingCapacity, KernelRank, MemoryCapacity, RankStreams};
+use physrc_tasks::{
+    InformationProcessingCapacity, KernelRank, MemoryCapacity, RankStreams, TaskSpec,
+};
 
 use crate::config::{ReadoutConfig, RunConfig, Split};
 use crate::error::RunError;
@@ -36,6 +38,43 @@ fn capacity_alpha(readout: &ReadoutConfig, chosen: Option<f64>) -> f64 {
     }
 }
 
+/// The longest delay the memory capacity scores: the task's `max_delay`, or twice the state
+/// dimension capped so that the training part keeps at least four rows per delay.
+pub(crate) fn memory_delays(spec: &MemoryCapacity, state_dim: usize, split: Split) -> usize {
+    spec.max_delay
+        .unwrap_or_else(|| (2 * state_dim).min(split.train / 4).max(1))
+}
+
+/// The training share that gives exactly `train` of `used` rows: the capacity functions
+/// round the share times the rows down, and `train / used` itself can land a hair below the
+/// whole number and lose a row.
+fn row_fraction(train: usize, used: usize) -> f64 {
+    (train as f64 + 0.5) / used as f64
+}
+
+/// Bytes the capacity measure of `spec` needs beyond the run itself, for a state of
+/// `state_dim` components: the kept post-washout states, the delayed (or polynomial) targets
+/// with their predictions, and the ridge fit's Gram matrix and weights. Checked before the
+/// first step, so that a delay count too large for the machine fails at once instead of
+/// aborting after the run.
+pub(crate) fn memory_needed(spec: &TaskSpec, state_dim: usize, split: Split) -> u64 {
+    let targets = match spec {
+        TaskSpec::MemoryCapacity(m) => memory_delays(m, state_dim, split) as u64 + 1,
+        TaskSpec::Ipc(c) => {
+            ro::ipc_term_count(c.max_degree, c.max_delay).map_or(u64::MAX, |n| n as u64)
+        }
+        _ => return 0,
+    };
+    let rows = (split.train as u64).saturating_add(split.test as u64);
+    let n = state_dim as u64;
+    let values = rows
+        .saturating_mul(n)
+        .saturating_add(rows.saturating_mul(targets).saturating_mul(2))
+        .saturating_add(n.saturating_mul(n).saturating_mul(2))
+        .saturating_add(n.saturating_mul(targets));
+    physrc_core::bytes_for(values, 8)
+}
+
 /// Memory capacity (Jaeger 2001) of the post-washout states `x` for inputs `u`: delays up to
 /// the task's `max_delay`, or by default up to twice the state dimension (capped so that the
 /// training part keeps at least four rows per delay), readouts trained on the `train` rows and
@@ -48,16 +87,14 @@ pub(crate) fn memory_capacity(
     chosen: Option<f64>,
     split: Split,
 ) -> Result<(BTreeMap<String, f64>, CapacityReport), RunError> {
-    let max_delay = spec
-        .max_delay
-        .unwrap_or_else(|| (2 * x.ncols()).min(split.train / 4).max(1));
+    let max_delay = memory_delays(spec, x.ncols(), split);
     let alpha = capacity_alpha(readout, chosen);
     let used = x.nrows() - max_delay;
     let train_rows = split.train.saturating_sub(max_delay);
     let opts = ro::CapacityOptions {
         max_delay,
         washout: 0,
-        train_fraction: train_rows as f64 / used as f64,
+        train_fraction: row_fraction(train_rows, used),
         alpha,
         ..ro::CapacityOptions::default()
     };
@@ -99,7 +136,7 @@ pub(crate) fn information_processing_capacity(
         max_degree: spec.max_degree,
         max_delay,
         washout: 0,
-        train_fraction: (split.train - max_delay) as f64 / used as f64,
+        train_fraction: row_fraction(split.train - max_delay, used),
         alpha,
         ..ro::IpcOptions::default()
     };
@@ -213,4 +250,21 @@ pub(crate) fn kernel_rank(
         states: None,
         model: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::row_fraction;
+
+    /// The capacity functions split `floor(fraction · used)` rows off for training; the share
+    /// passed must give back exactly the rows intended, for every size.
+    #[test]
+    fn the_training_share_gives_back_every_row_count() {
+        for used in 1..=3000usize {
+            for train in 0..=used {
+                let got = (row_fraction(train, used) * used as f64).floor() as usize;
+                assert_eq!(got, train, "{train} of {used}");
+            }
+        }
+    }
 }

@@ -791,7 +791,7 @@ fn task() -> BoxedStrategy<Table> {
             vec![
                 seed(),
                 key("input", word(&["uniform", "mackey-glass"]), 0.5),
-                key("max_delay", count(0..=6, 200), 0.5),
+                key("max_delay", count(1..=6, 100_000), 0.5),
             ],
         ),
         (

@@ -237,3 +237,30 @@ fn a_readout_too_large_for_the_machine_is_refused_before_the_first_step() {
     );
     assert!(msg.contains("TiB"), "{msg}");
 }
+
+/// The memory capacity keeps its post-washout states and fits one readout per delay: 100,000
+/// delays over ten million rows ask for petabytes of delayed targets. The run is refused,
+/// naming the task, before its first step rather than after ten million steps.
+#[test]
+fn capacity_delays_too_many_for_the_machine_are_refused_before_the_first_step() {
+    let text = "[substrate]\nkind = \"esn\"\nunits = 10\nseed = 1\n\
+                [task]\nkind = \"memory-capacity\"\nmax_delay = 100000\n\
+                [split]\nwashout = 0\ntrain = 10000000\ntest = 1000\n";
+    let cfg = RunConfig::from_toml_str(text, std::path::Path::new("."), "mc.toml").unwrap();
+    let t = std::time::Instant::now();
+    let e = match physrc::experiment::run(&cfg) {
+        Ok(_) => panic!("a memory capacity over 100,000 delays ran"),
+        Err(e) => e,
+    };
+    assert_eq!(e.kind(), ErrorKind::InsufficientMemory, "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("`[task]`") && msg.contains("memory-capacity over 10 state components"),
+        "{msg}"
+    );
+    assert!(
+        t.elapsed().as_secs_f64() < 5.0,
+        "refused after {:?}",
+        t.elapsed()
+    );
+}

@@ -385,6 +385,16 @@ fn seeds_that_change_nothing_are_named_and_out_of_range_seeds_are_errors() {
         "an ESN on data files: only the substrate"
     );
     assert_eq!(c.substrate["seed"].as_integer(), Some(7));
+
+    // The memory capacity's uniform input is seeded; its Mackey–Glass input is not.
+    for (input, seeded) in [("uniform", true), ("mackey-glass", false)] {
+        let text = format!(
+            "[substrate]\nkind = \"esn\"\nunits = 10\n[task]\nkind = \"memory-capacity\"\n\
+             input = \"{input}\"\n[split]\ntrain = 40\ntest = 10\n"
+        );
+        let mut c = RunConfig::from_toml_str(&text, dir.path(), "t").unwrap();
+        assert_eq!(c.set_seed(7).unwrap().task, seeded, "{input}");
+    }
 }
 
 /// A run of 3 million ESN steps: seconds, far longer than the tests below wait.

@@ -21,7 +21,7 @@ __all__ = [
 
 def generate(spec, length):
     """Generates ``length`` steps of the task the ``[task]`` table ``spec`` describes, for
-    example ``{"kind": "mackey-glass", "horizon": 1}``.
+    example ``{"kind": "mackey-glass", "horizons": [1]}``.
 
     Returns:
         ``(inputs, targets)``: raw inputs ``T × d`` and targets ``T × k`` float64 (int64 labels
@@ -67,7 +67,10 @@ def channel_equalization(length, **params):
 
 
 def memory_capacity(length, seed=0, **params):
-    """The i.i.d. uniform input in [-1, 1] that :func:`physrc.memory_capacity` and
-    :func:`physrc.ipc` expect (``{"kind": "memory-capacity"}``): ``(u, targets)``; the
-    capacities need ``u`` only."""
+    """The input stream of the memory-capacity task (``{"kind": "memory-capacity"}``):
+    ``(u, targets)``; the capacities need ``u`` only. By default the i.i.d. uniform input in
+    [-1, 1] that :func:`physrc.memory_capacity` and :func:`physrc.ipc` expect; with
+    ``input="mackey-glass"`` (and optionally ``mackey_glass={"sample_interval": 2.0}``) the
+    Mackey–Glass series, whose past is correlated with its present. ``max_delay`` is accepted
+    for the runner and does nothing here."""
     return _generate({"kind": "memory-capacity", "seed": seed, **params}, length)

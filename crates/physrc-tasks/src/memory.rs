@@ -10,8 +10,9 @@ use crate::{Dataset, MackeyGlass, Targets, TaskError};
 
 const TASK: &str = "memory-capacity";
 
-/// Longest delay a config may ask the memory capacity for: far beyond any state dimension
-/// a readout is fitted on here, small enough that the delayed targets stay a modest table.
+/// Longest delay a config may ask the memory capacity for. The runner also checks the memory
+/// its delayed targets need (rows × delays) before the run starts; this bound only keeps the
+/// count itself sane.
 pub const MAX_MEMORY_DELAY: usize = 100_000;
 
 /// The input stream whose past the memory capacity asks a readout to recall.
@@ -47,7 +48,8 @@ pub enum MemoryInput {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct MemoryCapacity {
-    /// Seed of the stream (default 0; the Mackey–Glass input has no randomness).
+    /// Seed of the stream (default 0). The Mackey–Glass input has no randomness and does not
+    /// use it.
     pub seed: u64,
     /// The input stream (default `"uniform"`).
     pub input: MemoryInput,
@@ -59,17 +61,40 @@ pub struct MemoryCapacity {
 }
 
 impl MemoryCapacity {
-    /// Checks `max_delay`.
+    /// Checks `max_delay` and the `mackey_glass` table.
     ///
     /// # Errors
     ///
     /// [`TaskError::InvalidParameter`] naming `max_delay` if it is 0 or above
-    /// [`MAX_MEMORY_DELAY`], naming `mackey_glass` if the table is given without
-    /// `input = "mackey-glass"`, and as [`MackeyGlass::validate`] for the series' parameters.
+    /// [`MAX_MEMORY_DELAY`]; naming `mackey_glass` if the table is given without
+    /// `input = "mackey-glass"`; naming `mackey_glass.horizons` if the table sets horizons (the
+    /// memory capacity chooses its own delays); and naming the table's key as
+    /// [`MackeyGlass::validate`] does for the series' parameters.
     pub fn validate(&self) -> Result<(), TaskError> {
         match (&self.mackey_glass, self.input) {
             (Some(mg), MemoryInput::MackeyGlass) => {
-                mg.validate()?;
+                if mg.horizons != [1] {
+                    return Err(invalid(
+                        TASK,
+                        "mackey_glass.horizons",
+                        "left out (the memory capacity sets its own delays with max_delay)",
+                        format!("{:?}", mg.horizons),
+                    ));
+                }
+                mg.validate().map_err(|e| match e {
+                    TaskError::InvalidParameter {
+                        name,
+                        requirement,
+                        value,
+                        ..
+                    } => TaskError::InvalidParameter {
+                        task: TASK,
+                        name: in_series_table(name),
+                        requirement,
+                        value,
+                    },
+                    other => other,
+                })?;
             }
             (Some(_), MemoryInput::Uniform) => {
                 return Err(invalid(
@@ -90,6 +115,12 @@ impl MemoryCapacity {
             )),
             _ => Ok(()),
         }
+    }
+
+    /// Whether the stream depends on `seed` (the Mackey–Glass series does not), so that a
+    /// seed override can say it was not used.
+    pub fn takes_seed(&self) -> bool {
+        self.input == MemoryInput::Uniform
     }
 
     /// Generates `length` samples of the input stream; the target is the input (delay 0).
@@ -120,6 +151,23 @@ impl MemoryCapacity {
                 Dataset::new(TASK, inputs, targets, None)
             }
         }
+    }
+}
+
+/// The key of a Mackey–Glass parameter as spelled inside the memory-capacity task's
+/// `[task.mackey_glass]` table, so that an error points at the line to fix.
+fn in_series_table(name: &'static str) -> &'static str {
+    match name {
+        "a" => "mackey_glass.a",
+        "b" => "mackey_glass.b",
+        "n" => "mackey_glass.n",
+        "tau" => "mackey_glass.tau",
+        "x0" => "mackey_glass.x0",
+        "dt" => "mackey_glass.dt",
+        "sample_interval" => "mackey_glass.sample_interval",
+        "discard" => "mackey_glass.discard",
+        "horizons" => "mackey_glass.horizons",
+        _ => "mackey_glass",
     }
 }
 
@@ -194,6 +242,15 @@ mod tests {
             }),
             ..MemoryCapacity::default()
         };
-        assert_eq!(name(bad_series), "sample_interval");
+        assert_eq!(name(bad_series), "mackey_glass.sample_interval");
+        let with_horizons = MemoryCapacity {
+            input: MemoryInput::MackeyGlass,
+            mackey_glass: Some(MackeyGlass {
+                horizons: vec![7],
+                ..MackeyGlass::default()
+            }),
+            ..MemoryCapacity::default()
+        };
+        assert_eq!(name(with_horizons), "mackey_glass.horizons");
     }
 }
