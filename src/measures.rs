@@ -100,6 +100,24 @@ pub(crate) fn memory_capacity(
     };
     let mc = ro::memory_capacity(x, u, &opts).map_err(comp)?;
     let mut m = BTreeMap::new();
+    if spec.nonlinearity {
+        // The same rows and split as the memory capacity: the delays 0..max_delay − 1 the
+        // linear models see need one row fewer than the memory capacity's 0..=max_delay, so
+        // the first row is dropped as washout to keep the two on the same test rows.
+        let nl = ro::nonlinearity(
+            x,
+            u,
+            &ro::NonlinearityOptions {
+                delays: max_delay,
+                washout: max_delay,
+                train_fraction: opts.train_fraction,
+                alpha,
+                ..ro::NonlinearityOptions::default()
+            },
+        )
+        .map_err(comp)?;
+        m.insert("nonlinearity".to_owned(), nl.value);
+    }
     m.insert("memory_capacity".to_owned(), mc.sum_from(1));
     m.insert("memory_capacity_with_delay_0".to_owned(), mc.total);
     m.insert("memory_capacity_max_delay".to_owned(), max_delay as f64);

@@ -792,6 +792,7 @@ fn task() -> BoxedStrategy<Table> {
                 seed(),
                 key("input", word(&["uniform", "mackey-glass"]), 0.5),
                 key("max_delay", count(1..=6, 100_000), 0.5),
+                key("nonlinearity", boolean(), 0.3),
             ],
         ),
         (

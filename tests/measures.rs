@@ -123,7 +123,7 @@ fn ridge_cv_classifies_labels_and_the_channel_symbol_is_scored_by_its_error_rate
 #[test]
 fn memory_capacity_on_a_correlated_input_counts_its_autocorrelation() {
     let task = "kind = \"memory-capacity\"\ninput = \"mackey-glass\"\nmax_delay = 8\n\
-                [task.mackey_glass]\nsample_interval = 2.0";
+                nonlinearity = true\n[task.mackey_glass]\nsample_interval = 2.0";
     let split = "[split]\nwashout = 20\ntrain = 180\ntest = 50\n[readout]\nkind = \"ridge\"\n\
                  alpha = 1e-8";
     // A spectral radius of 1e-9 leaves each unit a function of the current input alone.
@@ -155,6 +155,12 @@ fn memory_capacity_on_a_correlated_input_counts_its_autocorrelation() {
     assert!((2.0..=3.5).contains(&mc), "memoryless {mc}");
     let full = recurrent.metrics["memory_capacity"];
     assert!(full > 7.5, "recurrent {full} (memoryless {mc})");
+    // Units of tanh kept in their near-linear range are almost linear filters of the recent
+    // input: little nonlinearity either way.
+    for r in [&memoryless, &recurrent] {
+        let nl = r.metrics["nonlinearity"];
+        assert!((0.0..0.1).contains(&nl), "nonlinearity {nl}");
+    }
 }
 
 /// A capacity task whose training part is too short for its delays fails when the config is

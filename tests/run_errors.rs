@@ -275,6 +275,10 @@ fn readout_and_task_mistakes_fail_before_the_first_step() {
             "max_delay",
         ),
         (
+            "[task]\nkind = \"memory-capacity\"\nnonlinearity = true\n",
+            "nonlinearity",
+        ),
+        (
             "[task]\nkind = \"memory-capacity\"\n[task.mackey_glass]\nsample_interval = 2.0\n",
             "mackey_glass",
         ),

@@ -16,9 +16,10 @@ use std::process::Command;
 
 use physrc_tasks::{Targets, TaskSpec};
 
-/// The published test MSE or memory capacity (Stenning et al. 2024, results files; the memory
-/// capacities are the sums over delays 1–8 of the per-delay terms in `Metrics_MC_NL/metrics.pkl`
-/// of the authors' NeuroOverParam repository) for each config, if any.
+/// The published test MSE, or memory capacity and nonlinearity, for each config (Stenning et al.
+/// 2024, results files; the memory capacities are the sums over delays 1–8 of the per-delay
+/// terms, and the nonlinearities the values, in `Metrics_MC_NL/metrics.pkl` of the authors'
+/// NeuroOverParam repository).
 const PUBLISHED: &[(&str, &str)] = &[
     ("stenning2024-ms-mg", "0.0067"),
     ("stenning2024-pw-mg", "0.0034"),
@@ -28,9 +29,9 @@ const PUBLISHED: &[(&str, &str)] = &[
     ("stenning2024-wm-mg7", "0.036"),
     ("stenning2024-ms-transform", "31.6 × PW"),
     ("stenning2024-pw-transform", "MS / 31.6"),
-    ("stenning2024-ms-memory", "MC 2.50"),
-    ("stenning2024-pw-memory", "MC 4.88"),
-    ("stenning2024-wm-memory", "MC 5.68"),
+    ("stenning2024-ms-memory", "MC 2.50, NL 0.377"),
+    ("stenning2024-pw-memory", "MC 4.88, NL 0.727"),
+    ("stenning2024-wm-memory", "MC 5.68, NL 0.391"),
     ("stenning2024-wm-memory-iid", "— (i.i.d. input)"),
 ];
 
@@ -141,6 +142,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let mut values = Vec::new();
         let mut nrmse = Vec::new();
+        let mut nonlinearity = Vec::new();
         for seed in 0..seeds {
             let out = tmp.join(format!("{name}-{seed}"));
             let status = Command::new(&bin)
@@ -169,6 +171,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if let Some(x) = m["nrmse"].as_f64() {
                 nrmse.push(x);
             }
+            if let Some(x) = m["nonlinearity"].as_f64() {
+                nonlinearity.push(x);
+            }
         }
         let (mean, sd) = mean_sd(&values);
         let label = match (metric, scale) {
@@ -185,6 +190,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        if !nonlinearity.is_empty() {
+            let (mean, sd) = mean_sd(&nonlinearity);
+            println!(
+                "| {name} | nonlinearity | {mean:.3} ± {sd:.3} | {} | {published} |",
+                nonlinearity
+                    .iter()
+                    .map(|v| format!("{v:.3}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
     }
     Ok(())
 }

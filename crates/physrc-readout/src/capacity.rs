@@ -1,5 +1,6 @@
-//! Task-independent measures computed from recorded states: memory capacity (Jaeger 2001) and
-//! information processing capacity (Dambre et al. 2012).
+//! Task-independent measures computed from recorded states: memory capacity (Jaeger 2001),
+//! information processing capacity (Dambre et al. 2012) and the nonlinearity Stenning et al.
+//! (2024) report beside the memory capacity.
 //!
 //! The conventions both share are documented on [`CapacityOptions`], the public entry point.
 
@@ -294,6 +295,134 @@ pub fn memory_capacity(
     Ok(MemoryCapacity {
         total: per_delay.iter().sum(),
         per_delay,
+    })
+}
+
+/// Options of [`nonlinearity`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NonlinearityOptions {
+    /// How many recent inputs the linear model of each state variable sees: `u[t]`,
+    /// `u[t − 1]`, …, `u[t − delays + 1]`. At least 1.
+    pub delays: usize,
+    /// How many state variables are scored: those with the largest variance over the
+    /// training rows (fewer if fewer vary). At least 1.
+    pub channels: usize,
+    /// Rows dropped at the start besides those the delays need (as in [`CapacityOptions`]).
+    pub washout: usize,
+    /// Fraction of the used rows that train the models; the rest score them. In (0, 1).
+    pub train_fraction: f64,
+    /// Ridge penalty of the models; `>= 0`.
+    pub alpha: f64,
+}
+
+impl Default for NonlinearityOptions {
+    /// 8 delays and 60 channels (Stenning et al., Nat. Commun. 15 (2024), their published
+    /// analysis code), washout 100, train fraction 0.7, `alpha` 1e-8.
+    fn default() -> Self {
+        NonlinearityOptions {
+            delays: 8,
+            channels: 60,
+            washout: 100,
+            train_fraction: 0.7,
+            alpha: 1e-8,
+        }
+    }
+}
+
+/// Result of [`nonlinearity`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Nonlinearity {
+    /// `1 − mean r²` over the scored state variables.
+    pub value: f64,
+    /// `(state variable, r²)` of every variable scored, in decreasing training variance.
+    pub per_channel: Vec<(usize, f64)>,
+}
+
+/// Nonlinearity of a reservoir's response, as Stenning et al. (Nat. Commun. 15, 2024) report
+/// it beside the memory capacity: each of the most variable state variables is fitted by a
+/// linear model (a [`Ridge`] with intercept) of the recent inputs `u[t] … u[t − delays + 1]`
+/// on the training rows, its held-out squared correlation `r²` is taken, and the
+/// nonlinearity is `1 − mean r²`: 0 for a reservoir whose states are linear filters of the
+/// recent input, towards 1 for states no linear function of it explains. It is the mirror
+/// image of the memory capacity, which fits the inputs from the states.
+///
+/// Rows and the split follow the [conventions](CapacityOptions) with `max_delay = delays −
+/// 1`. A scored variable that is constant over the test rows is left out of the mean.
+///
+/// # Errors
+///
+/// [`ReadoutError::ShapeMismatch`] if `states` does not have one row per input,
+/// [`ReadoutError::NonFinite`] for NaN or infinite data, [`ReadoutError::InvalidParameter`] or
+/// [`ReadoutError::InvalidAlpha`] for options out of range (`delays` or `channels` 0),
+/// [`ReadoutError::TooFewSamples`] if fewer than two rows remain on either side of the split,
+/// [`ReadoutError::ZeroVariance`] if no state variable varies over the training rows or none
+/// of those scored varies over the test rows, [`ReadoutError::Diverged`] if a fit fails.
+pub fn nonlinearity(
+    states: ArrayView2<'_, f64>,
+    inputs: ArrayView1<'_, f64>,
+    opts: &NonlinearityOptions,
+) -> Result<Nonlinearity, ReadoutError> {
+    for (name, v) in [("delays", opts.delays), ("channels", opts.channels)] {
+        if v == 0 {
+            return Err(ReadoutError::param(name, "must be at least 1, got 0"));
+        }
+    }
+    let Split { start, train, test } = prepare(
+        "nonlinearity",
+        states,
+        inputs,
+        opts.delays - 1,
+        opts.washout,
+        opts.train_fraction,
+        opts.alpha,
+        0.0,
+    )?;
+    let rows = train + test;
+    let recent = Array2::from_shape_fn((rows, opts.delays), |(i, k)| inputs[start + i - k]);
+    let x = states.slice(s![start.., ..]);
+    let fitted = x.slice(s![..train, ..]);
+    let mut order: Vec<(usize, f64)> = fitted
+        .columns()
+        .into_iter()
+        .enumerate()
+        .map(|(j, c)| {
+            let m = c.sum() / train as f64;
+            (j, c.iter().map(|v| (v - m) * (v - m)).sum::<f64>())
+        })
+        .filter(|(_, v)| *v > 0.0)
+        .collect();
+    if order.is_empty() {
+        return Err(ReadoutError::ZeroVariance {
+            what: "nonlinearity",
+            output: 0,
+        });
+    }
+    // Largest variance first; ties keep the lower index, so the choice is deterministic.
+    order.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    order.truncate(opts.channels);
+    let cols: Vec<usize> = order.iter().map(|&(j, _)| j).collect();
+    let y = x.select(ndarray::Axis(1), &cols);
+    let fit =
+        Ridge::new(opts.alpha)?.fit(recent.slice(s![..train, ..]), y.slice(s![..train, ..]))?;
+    let pred = fit.predict(recent.slice(s![train.., ..]))?;
+    let truth = y.slice(s![train.., ..]);
+    let per_channel: Vec<(usize, f64)> = cols
+        .iter()
+        .enumerate()
+        .filter_map(|(c, &j)| {
+            squared_correlation(truth.column(c), pred.column(c)).map(|r2| (j, r2))
+        })
+        .collect();
+    if per_channel.is_empty() {
+        return Err(ReadoutError::ZeroVariance {
+            what: "nonlinearity",
+            output: cols[0],
+        });
+    }
+    let mean = per_channel.iter().map(|&(_, r2)| r2).sum::<f64>() / per_channel.len() as f64;
+    Ok(Nonlinearity {
+        value: 1.0 - mean,
+        per_channel,
     })
 }
 

@@ -6,14 +6,15 @@
 //! matrix, `N` generically; Dambre et al., Sci. Rep. 2, 514 (2012): the IPC of a linear system
 //! lies entirely in degree 1, the total is at most the number of state variables, and an
 //! odd-symmetric system (tanh without bias, odd input distribution) has no even-degree
-//! capacity.
+//! capacity. The nonlinearity of Stenning et al., Nat. Commun. 15 (2024) is `1 − mean r²` of
+//! linear models of the states from the recent inputs: 0 for linear filters of the input.
 
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 use physrc_core::{ErrorKind, HasErrorKind, Reservoir};
 use physrc_esn::{Activation, Esn, EsnParams, WInit};
 use physrc_readout::{
-    CapacityOptions, IPC_MAX_TERMS, IpcOptions, ReadoutError, information_processing_capacity,
-    memory_capacity,
+    CapacityOptions, IPC_MAX_TERMS, IpcOptions, NonlinearityOptions, ReadoutError,
+    information_processing_capacity, memory_capacity, nonlinearity,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -477,4 +478,85 @@ fn constant_states_have_zero_capacity() {
     .unwrap();
     assert_eq!(mc.total, 0.0);
     assert!(mc.per_delay.iter().all(|&m| m == 0.0));
+}
+
+fn nl_opts() -> NonlinearityOptions {
+    NonlinearityOptions {
+        delays: 8,
+        channels: 60,
+        washout: 50,
+        train_fraction: 0.7,
+        alpha: 1e-8,
+    }
+}
+
+/// States that are linear filters of the last eight inputs are fully explained by a linear
+/// model of them; squares of an odd input are not explained at all, and a tanh network lies
+/// in between.
+#[test]
+fn nonlinearity_is_zero_for_linear_filters_and_one_for_even_functions() {
+    let u = uniform_input(2_000, 3);
+    let taps = Array2::from_shape_fn((u.len(), 5), |(t, j)| {
+        (0..=j.min(t))
+            .map(|k| u[t - k] / (k + 1) as f64)
+            .sum::<f64>()
+    });
+    let linear = nonlinearity(taps.view(), u.view(), &nl_opts()).unwrap();
+    assert!(linear.value < 1e-9, "{linear:?}");
+    assert_eq!(linear.per_channel.len(), 5);
+
+    // u² of a symmetric input is uncorrelated with every u[t − k].
+    let squares = Array2::from_shape_fn((u.len(), 3), |(t, j)| u[t.saturating_sub(j)].powi(2));
+    let even = nonlinearity(squares.view(), u.view(), &nl_opts()).unwrap();
+    assert!(even.value > 0.95, "{even:?}");
+
+    let tanh = esn_states(&tanh_esn(1, 0.5), u.view());
+    let twenty = NonlinearityOptions {
+        channels: 20,
+        ..nl_opts()
+    };
+    let mid = nonlinearity(tanh.view(), u.view(), &twenty).unwrap();
+    assert!(mid.value > 0.01 && mid.value < 0.9, "{}", mid.value);
+    // The 20 most variable of the 50 units are scored, largest training variance first.
+    assert_eq!(mid.per_channel.len(), 20);
+    let var = |j: usize| tanh.column(j).var(0.0);
+    assert!(
+        mid.per_channel
+            .windows(2)
+            .all(|w| var(w[0].0) >= var(w[1].0) * 0.95)
+    );
+}
+
+#[test]
+fn nonlinearity_rejects_bad_options_and_dead_states() {
+    let u = uniform_input(300, 4);
+    let x = Array2::from_shape_fn((300, 4), |(t, j)| u[t] * (j + 1) as f64);
+    for (opts, key) in [
+        (
+            NonlinearityOptions {
+                delays: 0,
+                ..nl_opts()
+            },
+            "delays",
+        ),
+        (
+            NonlinearityOptions {
+                channels: 0,
+                ..nl_opts()
+            },
+            "channels",
+        ),
+    ] {
+        let e = nonlinearity(x.view(), u.view(), &opts).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidParameter, "{e}");
+        assert!(e.to_string().contains(key), "{e}");
+    }
+    let dead = Array2::from_elem((300, 4), 0.5);
+    let e = nonlinearity(dead.view(), u.view(), &nl_opts()).unwrap_err();
+    assert!(matches!(e, ReadoutError::ZeroVariance { .. }), "{e}");
+    let short = nonlinearity(x.view(), u.slice(ndarray::s![..200]), &nl_opts()).unwrap_err();
+    assert!(
+        matches!(short, ReadoutError::ShapeMismatch { .. }),
+        "{short}"
+    );
 }

@@ -55,6 +55,10 @@ pub struct MemoryCapacity {
     pub input: MemoryInput,
     /// The Mackey–Glass series for `input = "mackey-glass"` (its `horizons` are not used).
     pub mackey_glass: Option<MackeyGlass>,
+    /// Also report the nonlinearity of Stenning et al. (2024): each of the 60 most variable
+    /// state variables fitted linearly from the last `max_delay` inputs, `1 − mean r²` on the
+    /// test rows (default false; needs `max_delay`).
+    pub nonlinearity: bool,
     /// The longest delay scored, from 1 to [`MAX_MEMORY_DELAY`] (default: the runner's
     /// choice, twice the state dimension at most).
     pub max_delay: Option<usize>,
@@ -66,7 +70,8 @@ impl MemoryCapacity {
     /// # Errors
     ///
     /// [`TaskError::InvalidParameter`] naming `max_delay` if it is 0 or above
-    /// [`MAX_MEMORY_DELAY`]; naming `mackey_glass` if the table is given without
+    /// [`MAX_MEMORY_DELAY`]; naming `nonlinearity` if it is asked for without `max_delay`;
+    /// naming `mackey_glass` if the table is given without
     /// `input = "mackey-glass"`; naming `mackey_glass.horizons` if the table sets horizons (the
     /// memory capacity chooses its own delays); and naming the table's key as
     /// [`MackeyGlass::validate`] does for the series' parameters.
@@ -105,6 +110,14 @@ impl MemoryCapacity {
                 ));
             }
             (None, _) => {}
+        }
+        if self.nonlinearity && self.max_delay.is_none() {
+            return Err(invalid(
+                TASK,
+                "nonlinearity",
+                "given with max_delay (the inputs its linear models see)",
+                "true without max_delay",
+            ));
         }
         match self.max_delay {
             Some(k) if k == 0 || k > MAX_MEMORY_DELAY => Err(invalid(
@@ -252,5 +265,10 @@ mod tests {
             ..MemoryCapacity::default()
         };
         assert_eq!(name(with_horizons), "mackey_glass.horizons");
+        let unbounded = MemoryCapacity {
+            nonlinearity: true,
+            ..MemoryCapacity::default()
+        };
+        assert_eq!(name(unbounded), "nonlinearity");
     }
 }
