@@ -1,6 +1,7 @@
 //! Trained linear readouts for physical reservoir computing: ridge regression streamed over
 //! chunks, its penalty chosen by closed-form cross-validation, ridge classification, online
-//! recursive least squares, feature maps, metrics and memory / information processing capacity.
+//! recursive least squares, feature maps, metrics, memory / information processing capacity
+//! and nonlinearity.
 //!
 //! In reservoir computing only the readout is trained, so its numbers *are* the result a
 //! physicist quotes. The design follows from that:
