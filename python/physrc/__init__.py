@@ -11,7 +11,7 @@ computed here is the number ``physrc run`` gives for the same config, bit for bi
   :meth:`Reservoir.from_config` takes the table itself.
 - :class:`Ridge`, :class:`RidgeCV`, :class:`Classifier` and :class:`RLS` are the readouts of a
   config's ``[readout]`` table; :func:`nrmse`, :func:`nmse`, :func:`mse`, :func:`accuracy`,
-  :func:`memory_capacity` and :func:`ipc` its measures; :mod:`physrc.tasks` its benchmark
+  :func:`memory_capacity`, :func:`ipc` and :func:`nonlinearity` its measures; :mod:`physrc.tasks` its benchmark
   generators.
 - :func:`simulate_nanomagnet` is ``physrc simulate nanomagnet``: a bare spin-ice simulation
   under flatspin's parameter and result names.
@@ -40,6 +40,7 @@ from ._physrc import (
     memory_capacity,
     mse,
     nmse,
+    nonlinearity,
     nrmse,
     simulate_nanomagnet,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "memory_capacity",
     "mse",
     "nmse",
+    "nonlinearity",
     "nrmse",
     "run",
     "simulate_nanomagnet",

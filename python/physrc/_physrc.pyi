@@ -139,6 +139,16 @@ def memory_capacity(
     alpha: float = 1e-8,
     threshold: float = 0.01,
 ) -> dict[str, Any]: ...
+def nonlinearity(
+    states: ArrayLike,
+    inputs: ArrayLike,
+    *,
+    delays: int = 8,
+    channels: int = 60,
+    washout: int = 100,
+    train_fraction: float = 0.7,
+    alpha: float = 1e-8,
+) -> dict[str, Any]: ...
 def ipc(
     states: ArrayLike,
     inputs: ArrayLike,

@@ -1,5 +1,5 @@
-"""Memory capacity and information processing capacity from numpy, on states whose capacities
-are known exactly."""
+"""Memory capacity, information processing capacity and nonlinearity from numpy, on states
+whose capacities are known exactly."""
 
 import numpy as np
 import pytest
@@ -54,3 +54,16 @@ def test_the_capacities_refuse_bad_inputs():
         physrc.memory_capacity(x, u, max_delay=10, train_fraction=1.5)
     with pytest.raises(ValueError):
         physrc.ipc(x, 2 * u, max_delay=5)
+
+
+def test_nonlinearity_is_zero_for_a_delay_line_and_one_for_squares():
+    u, _ = physrc.tasks.memory_capacity(3000, seed=2)
+    u = u[:, 0]
+    linear = physrc.nonlinearity(delay_line(u, 5), u, delays=8)
+    assert linear["value"] == pytest.approx(0.0, abs=1e-9)
+    assert sorted(j for j, _ in linear["per_channel"]) == [0, 1, 2, 3, 4]
+    # Squares of a symmetric input are uncorrelated with every recent input.
+    squares = delay_line(u, 3) ** 2
+    assert physrc.nonlinearity(squares, u, delays=8)["value"] > 0.95
+    with pytest.raises(ValueError):
+        physrc.nonlinearity(squares, u, delays=0)

@@ -18,6 +18,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(mse, m)?)?;
     m.add_function(wrap_pyfunction!(accuracy, m)?)?;
     m.add_function(wrap_pyfunction!(memory_capacity, m)?)?;
+    m.add_function(wrap_pyfunction!(nonlinearity, m)?)?;
     m.add_function(wrap_pyfunction!(ipc, m)?)?;
     m.add_function(wrap_pyfunction!(generate_task, m)?)?;
     Ok(())
@@ -143,6 +144,46 @@ fn memory_capacity<'py>(
     d.set_item("total", mc.total)?;
     d.set_item("total_from_1", mc.sum_from(1))?;
     d.set_item("per_delay", mc.per_delay.into_pyarray(py))?;
+    Ok(d)
+}
+
+/// Nonlinearity of `states` (`T × N`) driven by `inputs` (length `T`), as Stenning et al.
+/// (Nat. Commun. 15, 2024) report it beside the memory capacity: each of the `channels` state
+/// variables of largest training variance is fitted by a linear model of the last `delays`
+/// inputs, and the nonlinearity is `1 - mean r²` on the held-out rows (0 for states that are
+/// linear filters of the input).
+///
+/// Returns a dict: `value` and `per_channel`, the `(state variable, r²)` pairs scored.
+#[pyfunction]
+#[pyo3(signature = (
+    states, inputs, *, delays=8, channels=60, washout=100, train_fraction=0.7, alpha=1e-8
+))]
+#[allow(clippy::too_many_arguments)]
+fn nonlinearity<'py>(
+    py: Python<'py>,
+    states: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
+    inputs: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
+    delays: usize,
+    channels: usize,
+    washout: usize,
+    train_fraction: f64,
+    alpha: f64,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (x, _) = matrix(&states, "states")?;
+    let u = input_series(&inputs)?;
+    let opts = ro::NonlinearityOptions {
+        delays,
+        channels,
+        washout,
+        train_fraction,
+        alpha,
+    };
+    let nl = py
+        .detach(|| ro::nonlinearity(x.view(), u.view(), &opts))
+        .map_err(to_pyerr)?;
+    let d = PyDict::new(py);
+    d.set_item("value", nl.value)?;
+    d.set_item("per_channel", nl.per_channel)?;
     Ok(d)
 }
 
